@@ -16,17 +16,22 @@ dotnet build ResCoin.sln -c Release -warnaserror -nologo -clp:NoSummary -v q
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 status=0
-log="$results/dotnet-test.log"
 # One project at a time: the real-VM and real-cgroup tests share the host.
 for proj in tests/*/*.Tests.csproj; do
   name=$(basename "$proj" .csproj)
   echo "== $name"
-  if ! dotnet test "$proj" -c Release --no-build -nologo \
-        --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-        --logger "console;verbosity=normal" 2>&1 | tee -a "$log" | grep -E "^\s*(Failed|Skipped) |Error Message|Passed!|Failed!|^\s+at .*Tests" ; then
-    :
+  set +e
+  dotnet test "$proj" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" > "$results/$name.log" 2>&1
+  rc=$?
+  set -e
+  # Show the verdict line, and every failure with its message.
+  grep -E "^\s*(Failed|Skipped) |Error Message:|Passed!|Failed!" "$results/$name.log" | head -n 60 || true
+  if [ $rc -ne 0 ]; then
+    status=1
+    echo "-- $name failed (exit $rc); last lines of its log:"
+    tail -n 40 "$results/$name.log"
   fi
-  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
 
 python3 - "$results" <<'PY'
