@@ -1,0 +1,139 @@
+using System.Globalization;
+
+namespace ResCoin.Prediction.Internal;
+
+/// <summary>
+/// Shared machinery of every predictor: per-resource slot storage that grows amortized when more slots appear and is
+/// then reused (a steady period allocates nothing), validation, the NaN = "not measured" rule, clamping of estimates
+/// to finite non-negative values, and scoring of each slot's previous estimate against the new observation.
+/// </summary>
+internal sealed class PredictorEngine
+{
+    private readonly SlotModel _model;
+    private readonly PredictionErrorTracker? _errors;
+    private readonly ResourceSlots?[] _resources = new ResourceSlots?[ResourceKinds.Count];
+
+    public PredictorEngine(SlotModel model, bool trackErrors = true)
+    {
+        _model = model;
+        _errors = trackErrors ? new PredictionErrorTracker() : null;
+    }
+
+    public SlotModel Model => _model;
+
+    public void Reset(int slot)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(slot);
+        for (int r = 0; r < _resources.Length; r++)
+        {
+            ResourceSlots? s = _resources[r];
+            if (s is null || slot >= s.Capacity)
+            {
+                continue;
+            }
+
+            s.Counts[slot] = 0;
+            s.Previous[slot] = 0;
+            s.State.AsSpan(slot * s.Width, s.Width).Clear();
+        }
+
+        _model.Reset(slot);
+    }
+
+    public PredictionError GetError(ResourceKind resource)
+        => _errors is null ? default : _errors.Get(resource);
+
+    public void Update(ResourceKind resource, ReadOnlySpan<double> observed, Span<double> estimates)
+    {
+        if ((uint)resource >= ResourceKinds.Count)
+        {
+            throw new ArgumentOutOfRangeException(nameof(resource), resource, "Unknown resource kind.");
+        }
+
+        if (observed.Length != estimates.Length)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The estimates span has {estimates.Length} elements but {observed.Length} observations were given for {ResourceKinds.Name(resource)}; they must be the same length."),
+                nameof(estimates));
+        }
+
+        for (int i = 0; i < observed.Length; i++)
+        {
+            double x = observed[i];
+            if (!double.IsNaN(x) && !(x >= 0 && x <= double.MaxValue))
+            {
+                ThrowBadObservation(resource, i, x, nameof(observed));
+            }
+        }
+
+        int n = observed.Length;
+        ResourceSlots s = _resources[(int)resource] ??= new ResourceSlots(_model.StateWidth(resource));
+        s.EnsureCapacity(n);
+
+        Span<double> previous = s.Previous.AsSpan(0, n);
+        Span<int> counts = s.Counts.AsSpan(0, n);
+        _errors?.RecordSlots(resource, observed, previous, counts);
+
+        previous.CopyTo(estimates);
+        _model.Update(resource, observed, estimates, s.State.AsSpan(0, n * s.Width), counts);
+
+        for (int i = 0; i < n; i++)
+        {
+            double e = estimates[i];
+            if (!(e >= 0))
+            {
+                e = 0; // negative or NaN
+            }
+            else if (e > double.MaxValue)
+            {
+                e = double.MaxValue;
+            }
+
+            estimates[i] = e;
+            previous[i] = e;
+            if (!double.IsNaN(observed[i]) && counts[i] < int.MaxValue)
+            {
+                counts[i]++;
+            }
+        }
+    }
+
+    private static void ThrowBadObservation(ResourceKind resource, int slot, double value, string paramName)
+        => throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"Observed {ResourceKinds.Name(resource)} usage of slot {slot} is {value}; it must be a finite non-negative number, or NaN for \"not measured\"."),
+            paramName);
+
+    private sealed class ResourceSlots(int width)
+    {
+        public int Width { get; } = width;
+
+        public int Capacity { get; private set; }
+
+        public double[] Previous { get; private set; } = [];
+
+        public int[] Counts { get; private set; } = [];
+
+        public double[] State { get; private set; } = [];
+
+        public void EnsureCapacity(int n)
+        {
+            if (n <= Capacity)
+            {
+                return;
+            }
+
+            int capacity = Math.Max(n, Math.Max(4, Capacity * 2));
+            Previous = Grow(Previous, capacity);
+            Counts = Grow(Counts, capacity);
+            State = Grow(State, capacity * Width);
+            Capacity = capacity;
+        }
+
+        private static T[] Grow<T>(T[] old, int length)
+        {
+            var grown = new T[length];
+            old.AsSpan().CopyTo(grown);
+            return grown;
+        }
+    }
+}
