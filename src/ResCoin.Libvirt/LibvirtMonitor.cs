@@ -1,0 +1,252 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ResCoin.Libvirt.Native;
+
+namespace ResCoin.Libvirt;
+
+/// <summary>
+/// Measures every running VM of a libvirt host with one <c>virConnectGetAllDomainStats</c> call per period:
+/// CPU in cores from <c>cpu.time</c> deltas over measured wall time, guest-used memory from balloon statistics
+/// (with <c>last-update</c> staleness and fallbacks), disk and network bytes/s summed over devices.
+/// Counter resets (a VM restarted) yield NaN for one period, never a negative or huge rate.
+/// </summary>
+public sealed partial class LibvirtMonitor : IMonitor, IDisposable
+{
+    private const uint StatsMask = NativeMethods.StatsState | NativeMethods.StatsCpuTotal | NativeMethods.StatsBalloon
+        | NativeMethods.StatsVcpu | NativeMethods.StatsInterface | NativeMethods.StatsBlock;
+
+    private readonly LibvirtOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly LibvirtConnection _connection;
+    private readonly List<VmState> _vms = [];
+    private int _nodeGeneration = -1;
+    private double _nodeCpus = double.NaN;
+    private double _nodeMemoryBytes = double.NaN;
+    private long _lastSampleTimestamp;
+    private int _generation;
+
+    /// <summary>Creates a monitor; the connection is opened on the first sample.</summary>
+    /// <param name="options">The options.</param>
+    /// <param name="timeProvider">The clock (default <see cref="TimeProvider.System"/>).</param>
+    /// <param name="logger">The logger.</param>
+    public LibvirtMonitor(LibvirtOptions options, TimeProvider? timeProvider = null, ILogger<LibvirtMonitor>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        LibvirtOptionsValidator.ThrowIfInvalid(options);
+        _options = options;
+        _time = timeProvider ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _connection = new LibvirtConnection(options.ConnectionUri, _time, _logger,
+            TimeSpan.FromSeconds(options.ReconnectMinDelaySeconds), TimeSpan.FromSeconds(options.ReconnectMaxDelaySeconds));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask SampleAsync(HostSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        cancellationToken.ThrowIfCancellationRequested();
+        Sample(snapshot);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Closes the connection.</summary>
+    public void Dispose() => _connection.Dispose();
+
+    private unsafe void Sample(HostSnapshot snapshot)
+    {
+        ConnectionHandle conn = _connection.Acquire();
+        if (_nodeGeneration != _connection.Generation)
+        {
+            NodeInfo node = LibvirtApi.GetNodeInfo(conn);
+            _nodeCpus = node.Cpus;
+            _nodeMemoryBytes = node.MemoryKiB.Value * 1024.0;
+            _nodeGeneration = _connection.Generation;
+        }
+
+        long t0 = _time.GetTimestamp();
+        int n = NativeMethods.virConnectGetAllDomainStats(conn, StatsMask, out DomainStatsRecord** records, NativeMethods.ListRunning);
+        long t1 = _time.GetTimestamp();
+        if (n < 0)
+        {
+            LibvirtException ex = LibvirtApi.LastError("virConnectGetAllDomainStats");
+            _connection.CheckAlive(conn);
+            throw ex;
+        }
+
+        long now = t0 + ((t1 - t0) / 2);
+        snapshot.Timestamp = _time.GetUtcNow();
+        snapshot.Interval = _lastSampleTimestamp == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_lastSampleTimestamp, now);
+        _lastSampleTimestamp = now;
+        snapshot.HostCapacity = new ResourceVector(
+            Math.Max(_nodeCpus - _options.CpuReserveCores, 0),
+            Math.Max(_nodeMemoryBytes - _options.MemoryReserveBytes, 0),
+            CapacityOrNaN(_options.DiskReadCapacity),
+            CapacityOrNaN(_options.DiskWriteCapacity),
+            CapacityOrNaN(_options.NetRxCapacity),
+            CapacityOrNaN(_options.NetTxCapacity));
+
+        int generation = ++_generation;
+        double unixNow = snapshot.Timestamp.ToUnixTimeMilliseconds() / 1000.0;
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                DomainStatsRecord* r = records[i];
+                DomainStats stats = DomainStatsParser.Parse(new ReadOnlySpan<TypedParameter>(r->Parameters, r->Count));
+                if (stats.State is not double.NaN && (int)stats.State != NativeMethods.DomainRunning)
+                {
+                    continue;
+                }
+
+                byte* namePtr = NativeMethods.virDomainGetName(r->Domain);
+                if (namePtr is null)
+                {
+                    continue;
+                }
+
+                var name = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(namePtr);
+                VmState vm = FindOrAdd(name);
+                vm.Generation = generation;
+                uint id = NativeMethods.virDomainGetID(r->Domain);
+                ref VmSample sample = ref snapshot.Add(vm.Id);
+                vm.Update(ref sample, in stats, id, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds);
+                MaybeSetStatsPeriod(vm, r->Domain, in stats, id);
+            }
+        }
+        finally
+        {
+            NativeMethods.virDomainStatsRecordListFree(records);
+        }
+
+        // VMs that stopped or vanished since the last period are forgotten (their counters restart if they come back).
+        for (int i = _vms.Count - 1; i >= 0; i--)
+        {
+            if (_vms[i].Generation != generation)
+            {
+                _vms.RemoveAt(i);
+            }
+        }
+    }
+
+    private static double CapacityOrNaN(double value) => value > 0 ? value : double.NaN;
+
+    private VmState FindOrAdd(ReadOnlySpan<byte> name)
+    {
+        foreach (VmState vm in _vms)
+        {
+            if (name.SequenceEqual(vm.NameUtf8))
+            {
+                return vm;
+            }
+        }
+
+        var added = new VmState(name.ToArray());
+        _vms.Add(added);
+        LogVmAppeared(_logger, added.Id.Name);
+        return added;
+    }
+
+    private void MaybeSetStatsPeriod(VmState vm, nint domain, in DomainStats stats, uint id)
+    {
+        if (_options.MemoryStatsPeriodSeconds <= 0 || stats.HasGuestMemoryStats || double.IsNaN(stats.BalloonCurrentKiB) || vm.StatsPeriodSetForId == id)
+        {
+            return;
+        }
+
+        vm.StatsPeriodSetForId = id;
+        if (NativeMethods.virDomainSetMemoryStatsPeriod(domain, _options.MemoryStatsPeriodSeconds, NativeMethods.AffectLive) < 0)
+        {
+            LibvirtException ex = LibvirtApi.LastError($"virDomainSetMemoryStatsPeriod({vm.Id.Name})");
+            LogStatsPeriodFailed(_logger, vm.Id.Name, ex.Message);
+        }
+        else
+        {
+            LogStatsPeriodSet(_logger, vm.Id.Name, _options.MemoryStatsPeriodSeconds);
+        }
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "VM {Vm} is running; monitoring it")]
+    private static partial void LogVmAppeared(ILogger logger, string vm);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "VM {Vm}: set the balloon statistics period to {Seconds} s")]
+    private static partial void LogStatsPeriodSet(ILogger logger, string vm, int seconds);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "VM {Vm}: cannot set the balloon statistics period (memory falls back to RSS): {Error}")]
+    private static partial void LogStatsPeriodFailed(ILogger logger, string vm, string error);
+
+    /// <summary>The counters of one VM from the previous period.</summary>
+    internal sealed class VmState
+    {
+        public VmState(byte[] nameUtf8)
+        {
+            NameUtf8 = nameUtf8;
+            Id = new VmId(System.Text.Encoding.UTF8.GetString(nameUtf8));
+        }
+
+        public byte[] NameUtf8 { get; }
+
+        public VmId Id { get; }
+
+        public int Generation { get; set; }
+
+        public uint StatsPeriodSetForId { get; set; } = uint.MaxValue;
+
+        private bool _hasPrevious;
+        private uint _domainId;
+        private long _timestamp;
+        private double _cpuNs;
+        private int _blockCount;
+        private double _blockRd;
+        private double _blockWr;
+        private int _netCount;
+        private double _netRx;
+        private double _netTx;
+
+        /// <summary>Fills a sample from this period's stats and the previous period's counters.</summary>
+        public void Update(ref VmSample sample, in DomainStats stats, uint domainId, long timestamp, double unixNowSeconds, TimeProvider time, double maxAgeSeconds)
+        {
+            // A different domain id means the VM was restarted: its counters started again from 0.
+            bool restarted = _hasPrevious && domainId != _domainId;
+            double seconds = _hasPrevious && !restarted ? time.GetElapsedTime(_timestamp, timestamp).TotalSeconds : 0;
+            bool haveInterval = seconds > 1e-3;
+
+            sample.Usage.Cpu = haveInterval ? Rate(stats.CpuTimeNs, _cpuNs, seconds) / 1e9 : double.NaN;
+            sample.Usage.DiskRead = haveInterval && stats.BlockCount == _blockCount ? Rate(stats.BlockReadBytes, _blockRd, seconds) : double.NaN;
+            sample.Usage.DiskWrite = haveInterval && stats.BlockCount == _blockCount ? Rate(stats.BlockWriteBytes, _blockWr, seconds) : double.NaN;
+            sample.Usage.NetRx = haveInterval && stats.NetCount == _netCount ? Rate(stats.NetRxBytes, _netRx, seconds) : double.NaN;
+            sample.Usage.NetTx = haveInterval && stats.NetCount == _netCount ? Rate(stats.NetTxBytes, _netTx, seconds) : double.NaN;
+
+            bool fresh = stats.BalloonLastUpdate > 0 && unixNowSeconds - stats.BalloonLastUpdate <= maxAgeSeconds;
+            sample.Usage.Memory = stats.GuestUsedBytes(fresh);
+
+            double vcpus = stats.VcpuCurrent > 0 ? stats.VcpuCurrent : stats.VcpuMaximum;
+            sample.Limit = ResourceVector.Fill(double.PositiveInfinity);
+            sample.Limit.Cpu = vcpus > 0 ? vcpus : double.PositiveInfinity;
+            sample.Limit.Memory = stats.BalloonMaximumKiB > 0 ? stats.BalloonMaximumKiB * 1024 : double.PositiveInfinity;
+
+            _hasPrevious = true;
+            _domainId = domainId;
+            _timestamp = timestamp;
+            _cpuNs = stats.CpuTimeNs;
+            _blockCount = stats.BlockCount;
+            _blockRd = stats.BlockReadBytes;
+            _blockWr = stats.BlockWriteBytes;
+            _netCount = stats.NetCount;
+            _netRx = stats.NetRxBytes;
+            _netTx = stats.NetTxBytes;
+        }
+
+        /// <summary>A counter's rate; NaN when either value is missing or the counter went backwards (reset).</summary>
+        internal static double Rate(double current, double previous, double seconds)
+        {
+            if (double.IsNaN(current) || double.IsNaN(previous) || current < previous || seconds <= 0)
+            {
+                return double.NaN;
+            }
+
+            return (current - previous) / seconds;
+        }
+    }
+}

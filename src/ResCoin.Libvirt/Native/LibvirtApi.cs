@@ -1,0 +1,258 @@
+using System.Runtime.InteropServices;
+using System.Globalization;
+using System.Xml.Linq;
+
+namespace ResCoin.Libvirt.Native;
+
+/// <summary>Checked wrappers over <see cref="NativeMethods"/>: every failure becomes a <see cref="LibvirtException"/>.</summary>
+internal static unsafe class LibvirtApi
+{
+    /// <summary>Builds an exception from libvirt's last error on this thread (and resets it).</summary>
+    internal static LibvirtException LastError(string operation)
+    {
+        VirError* e = NativeMethods.virGetLastError();
+        if (e is null)
+        {
+            return new LibvirtException(operation, 0, 0, null);
+        }
+
+        var ex = new LibvirtException(operation, e->Code, e->Domain, NativeMethods.PtrToString(e->Message));
+        NativeMethods.virResetLastError();
+        return ex;
+    }
+
+    internal static ConnectionHandle Open(string uri)
+    {
+        NativeMethods.EnsureInitialized();
+        ConnectionHandle h = NativeMethods.virConnectOpen(uri);
+        if (h.IsInvalid)
+        {
+            h.Dispose();
+            throw LastError($"virConnectOpen({uri})");
+        }
+
+        return h;
+    }
+
+    internal static NodeInfo GetNodeInfo(ConnectionHandle conn)
+    {
+        if (NativeMethods.virNodeGetInfo(conn, out NodeInfo info) < 0)
+        {
+            throw LastError("virNodeGetInfo");
+        }
+
+        return info;
+    }
+
+    internal static DomainHandle Lookup(ConnectionHandle conn, string name)
+    {
+        DomainHandle h = NativeMethods.virDomainLookupByName(conn, name);
+        if (h.IsInvalid)
+        {
+            h.Dispose();
+            throw LastError($"virDomainLookupByName({name})");
+        }
+
+        return h;
+    }
+
+    /// <summary>The names of the running domains.</summary>
+    internal static List<string> ListRunningDomainNames(ConnectionHandle conn)
+    {
+        int n = NativeMethods.virConnectListAllDomains(conn, out nint* doms, NativeMethods.ListRunning);
+        if (n < 0)
+        {
+            throw LastError("virConnectListAllDomains");
+        }
+
+        var names = new List<string>(n);
+        try
+        {
+            for (int i = 0; i < n; i++)
+            {
+                names.Add(NativeMethods.PtrToString(NativeMethods.virDomainGetName(doms[i])) ?? string.Empty);
+            }
+        }
+        finally
+        {
+            for (int i = 0; i < n; i++)
+            {
+                _ = NativeMethods.virDomainFree(doms[i]);
+            }
+
+            NativeMemory.Free(doms);
+        }
+
+        return names;
+    }
+
+    internal static DomainInfo GetInfo(DomainHandle dom, string vm)
+    {
+        if (NativeMethods.virDomainGetInfo(dom, out DomainInfo info) < 0)
+        {
+            throw LastError($"virDomainGetInfo({vm})");
+        }
+
+        return info;
+    }
+
+    internal static bool IsActive(DomainHandle dom, string vm)
+    {
+        int r = NativeMethods.virDomainIsActive(dom);
+        return r < 0 ? throw LastError($"virDomainIsActive({vm})") : r == 1;
+    }
+
+    internal static string GetXml(DomainHandle dom, string vm)
+    {
+        byte* s = NativeMethods.virDomainGetXMLDesc(dom, 0);
+        return s is null ? throw LastError($"virDomainGetXMLDesc({vm})") : NativeMethods.TakeString(s)!;
+    }
+
+    internal static void SetMemory(DomainHandle dom, string vm, ulong kib)
+    {
+        if (kib == 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kib), "A zero balloon target never reaches libvirt.");
+        }
+
+        if (NativeMethods.virDomainSetMemoryFlags(dom, new CULong((nuint)kib), NativeMethods.AffectLive) < 0)
+        {
+            throw LastError(string.Create(CultureInfo.InvariantCulture, $"virDomainSetMemoryFlags({vm}, {kib} KiB)"));
+        }
+    }
+
+    internal static TypedParameterBuffer GetSchedulerParameters(DomainHandle dom, string vm)
+    {
+        byte* type = NativeMethods.virDomainGetSchedulerType(dom, out int n);
+        if (type is null)
+        {
+            throw LastError($"virDomainGetSchedulerType({vm})");
+        }
+
+        NativeMemory.Free(type);
+        var buffer = new TypedParameterBuffer(n);
+        int count = n;
+        if (NativeMethods.virDomainGetSchedulerParametersFlags(dom, buffer.Pointer, ref count, NativeMethods.AffectLive) < 0)
+        {
+            buffer.Dispose();
+            throw LastError($"virDomainGetSchedulerParametersFlags({vm})");
+        }
+
+        buffer.Count = count;
+        return buffer;
+    }
+
+    internal static void SetSchedulerParameters(DomainHandle dom, string vm, TypedParameterBuffer parameters)
+    {
+        if (NativeMethods.virDomainSetSchedulerParametersFlags(dom, parameters.Pointer, parameters.Count, NativeMethods.AffectLive) < 0)
+        {
+            throw LastError($"virDomainSetSchedulerParametersFlags({vm}, {Describe(parameters)})");
+        }
+    }
+
+    internal static TypedParameterBuffer GetBlockIoTune(DomainHandle dom, string vm, string disk)
+    {
+        int n = 0;
+        if (NativeMethods.virDomainGetBlockIoTune(dom, disk, null, ref n, NativeMethods.AffectLive) < 0)
+        {
+            throw LastError($"virDomainGetBlockIoTune({vm}, {disk})");
+        }
+
+        var buffer = new TypedParameterBuffer(n);
+        int count = n;
+        if (NativeMethods.virDomainGetBlockIoTune(dom, disk, buffer.Pointer, ref count, NativeMethods.AffectLive) < 0)
+        {
+            buffer.Dispose();
+            throw LastError($"virDomainGetBlockIoTune({vm}, {disk})");
+        }
+
+        buffer.Count = count;
+        return buffer;
+    }
+
+    internal static void SetBlockIoTune(DomainHandle dom, string vm, string disk, TypedParameterBuffer parameters)
+    {
+        if (NativeMethods.virDomainSetBlockIoTune(dom, disk, parameters.Pointer, parameters.Count, NativeMethods.AffectLive) < 0)
+        {
+            throw LastError($"virDomainSetBlockIoTune({vm}, {disk}, {Describe(parameters)})");
+        }
+    }
+
+    internal static TypedParameterBuffer GetInterfaceParameters(DomainHandle dom, string vm, string device)
+    {
+        int n = 0;
+        if (NativeMethods.virDomainGetInterfaceParameters(dom, device, null, ref n, NativeMethods.AffectLive) < 0)
+        {
+            throw LastError($"virDomainGetInterfaceParameters({vm}, {device})");
+        }
+
+        var buffer = new TypedParameterBuffer(n);
+        int count = n;
+        if (NativeMethods.virDomainGetInterfaceParameters(dom, device, buffer.Pointer, ref count, NativeMethods.AffectLive) < 0)
+        {
+            buffer.Dispose();
+            throw LastError($"virDomainGetInterfaceParameters({vm}, {device})");
+        }
+
+        buffer.Count = count;
+        return buffer;
+    }
+
+    internal static void SetInterfaceParameters(DomainHandle dom, string vm, string device, TypedParameterBuffer parameters)
+    {
+        if (NativeMethods.virDomainSetInterfaceParameters(dom, device, parameters.Pointer, parameters.Count, NativeMethods.AffectLive) < 0)
+        {
+            throw LastError($"virDomainSetInterfaceParameters({vm}, {device}, {Describe(parameters)})");
+        }
+    }
+
+    /// <summary>The disk targets (<c>vda</c>, …) and interface targets (<c>vnet0</c>, …) in a domain's XML.</summary>
+    internal static (string[] Disks, string[] Interfaces) ParseDevices(string xml)
+    {
+        XElement? devices = XDocument.Parse(xml).Root?.Element("devices");
+        if (devices is null)
+        {
+            return ([], []);
+        }
+
+        var disks = new List<string>();
+        foreach (XElement disk in devices.Elements("disk"))
+        {
+            string device = (string?)disk.Attribute("device") ?? "disk";
+            string? target = (string?)disk.Element("target")?.Attribute("dev");
+            if (device == "disk" && !string.IsNullOrEmpty(target))
+            {
+                disks.Add(target);
+            }
+        }
+
+        var nics = new List<string>();
+        foreach (XElement nic in devices.Elements("interface"))
+        {
+            string? target = (string?)nic.Element("target")?.Attribute("dev");
+            if (!string.IsNullOrEmpty(target))
+            {
+                nics.Add(target);
+            }
+        }
+
+        return ([.. disks], [.. nics]);
+    }
+
+    private static string Describe(TypedParameterBuffer parameters)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            if (i > 0)
+            {
+                sb.Append(", ");
+            }
+
+            ref TypedParameter p = ref parameters[i];
+            sb.Append(System.Text.Encoding.UTF8.GetString(p.Name)).Append('=').Append(p.AsInt64().ToString(CultureInfo.InvariantCulture));
+        }
+
+        return sb.ToString();
+    }
+}
