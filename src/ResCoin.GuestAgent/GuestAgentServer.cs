@@ -1,0 +1,411 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ResCoin.GuestAgent;
+
+/// <summary>
+/// The in-guest agent: answers each <see cref="GuestAgentMessageType.MemoryRequest"/> with a fresh reading
+/// of <c>/proc/meminfo</c>, on AF_VSOCK (any CID) and/or one operator-named TCP address. Each connection has a
+/// read timeout, at most <see cref="GuestAgentServerOptions.MaxConnections"/> are served at once, and every
+/// connection is disposed whatever the peer does.
+/// </summary>
+public sealed partial class GuestAgentServer : IAsyncDisposable
+{
+    private const int VsockPollMilliseconds = 200;
+
+    private readonly GuestAgentServerOptions _options;
+    private readonly IMemInfoSource _memInfo;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _loops = [];
+    private readonly object _gate = new();
+    private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Socket? _tcpListener;
+    private SafeSocketHandle? _vsockListener;
+    private long _sequence;
+    private int _open;
+    private long _accepted;
+    private int _state; // 0 new, 1 started, 2 stopped
+
+    /// <summary>Creates a server (not yet listening; call <see cref="Start"/>).</summary>
+    /// <param name="options">The settings.</param>
+    /// <param name="timeProvider">The clock for report timestamps and timeouts (default <see cref="TimeProvider.System"/>).</param>
+    /// <param name="logger">The logger.</param>
+    public GuestAgentServer(GuestAgentServerOptions options, TimeProvider? timeProvider = null, ILogger<GuestAgentServer>? logger = null)
+        : this(options, new FileMemInfoSource(options?.MemInfoPath ?? "/proc/meminfo"), timeProvider, logger)
+    {
+    }
+
+    internal GuestAgentServer(GuestAgentServerOptions options, IMemInfoSource memInfo, TimeProvider? timeProvider, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        _memInfo = memInfo;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _logger = logger ?? NullLogger.Instance;
+        _slots = new SemaphoreSlim(options.MaxConnections, options.MaxConnections);
+        Span<byte> id = stackalloc byte[8];
+        RandomNumberGenerator.Fill(id);
+        InstanceId = BitConverter.ToUInt64(id);
+    }
+
+    /// <summary>The random id of this server instance, carried in every report.</summary>
+    public ulong InstanceId { get; }
+
+    /// <summary>The TCP address actually listened on (with the chosen port), or null.</summary>
+    public IPEndPoint? TcpLocalEndPoint { get; private set; }
+
+    /// <summary>The vsock port actually listened on, or null.</summary>
+    public uint? VsockLocalPort { get; private set; }
+
+    /// <summary>Connections being served right now.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
+
+    /// <summary>Connections accepted since start.</summary>
+    public long AcceptedConnections => Interlocked.Read(ref _accepted);
+
+    /// <summary>Reports sent since start.</summary>
+    public long ReportsSent => Interlocked.Read(ref _sequence);
+
+    /// <summary>Binds the listeners and starts serving. Throws if a listener cannot be bound.</summary>
+    /// <exception cref="SocketException">The TCP address cannot be bound.</exception>
+    /// <exception cref="IOException">The vsock port cannot be bound (or the kernel has no AF_VSOCK).</exception>
+    public void Start()
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("The guest agent server was already started.");
+        }
+
+        try
+        {
+            if (_options.TcpEndPoint is { } tcp)
+            {
+                var listener = new Socket(tcp.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    listener.Bind(tcp);
+                    listener.Listen(_options.Backlog);
+                }
+                catch
+                {
+                    listener.Dispose();
+                    throw;
+                }
+
+                _tcpListener = listener;
+                TcpLocalEndPoint = (IPEndPoint)listener.LocalEndPoint!;
+                if (tcp.Address.Equals(IPAddress.Any) || tcp.Address.Equals(IPAddress.IPv6Any))
+                {
+                    LogAllInterfaces(_logger, TcpLocalEndPoint);
+                }
+
+                LogListeningTcp(_logger, TcpLocalEndPoint);
+            }
+
+            if (_options.VsockPort is { } port)
+            {
+                _vsockListener = VsockNative.Listen(port, _options.Backlog, out uint bound);
+                VsockLocalPort = bound;
+                LogListeningVsock(_logger, bound);
+            }
+        }
+        catch
+        {
+            _tcpListener?.Dispose();
+            _vsockListener?.Dispose();
+            _state = 2;
+            throw;
+        }
+
+        if (_tcpListener is not null)
+        {
+            _loops.Add(Task.Run(() => TcpAcceptLoopAsync(_tcpListener)));
+        }
+
+        if (_vsockListener is not null)
+        {
+            _loops.Add(Task.Factory.StartNew(() => VsockAcceptLoop(_vsockListener), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        }
+    }
+
+    /// <summary>Stops accepting, cancels the connections in progress and waits (bounded) for them to close.</summary>
+    /// <param name="cancellationToken">Stops waiting for connections to close.</param>
+    /// <returns>A task that completes when the server has stopped.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _tcpListener?.Dispose();
+        try
+        {
+            await Task.WhenAll(_loops).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The caller gave up waiting.
+        }
+
+        _vsockListener?.Dispose();
+        Task drained;
+        lock (_gate)
+        {
+            drained = _open == 0 ? Task.CompletedTask : _drained.Task;
+        }
+
+        try
+        {
+            await drained.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        {
+            // Connections observe the stop token; this only bounds the wait.
+        }
+
+        LogStopped(_logger, AcceptedConnections, ReportsSent);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        if (Volatile.Read(ref _state) == 1)
+        {
+            await StopAsync().ConfigureAwait(false);
+        }
+
+        _tcpListener?.Dispose();
+        _vsockListener?.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task TcpAcceptLoopAsync(Socket listener)
+    {
+        CancellationToken stop = _stopping.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await _slots.WaitAsync(stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || stop.IsCancellationRequested)
+            {
+                _slots.Release();
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // e.g. EMFILE or a connection reset before accept: keep serving others.
+                _slots.Release();
+                LogAcceptFailed(_logger, "tcp", ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), _timeProvider, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            client.NoDelay = true;
+            _ = ServeAsync(client);
+        }
+    }
+
+    private void VsockAcceptLoop(SafeSocketHandle listener)
+    {
+        CancellationToken stop = _stopping.Token;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                _slots.Wait(stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Socket? client = null;
+            try
+            {
+                while (client is null && !stop.IsCancellationRequested)
+                {
+                    client = VsockNative.TryAccept(listener, VsockPollMilliseconds);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                LogAcceptFailed(_logger, "vsock", ex.Message);
+                if (!stop.IsCancellationRequested)
+                {
+                    stop.WaitHandle.WaitOne(50);
+                }
+            }
+
+            if (client is null)
+            {
+                _slots.Release();
+                continue;
+            }
+
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        Interlocked.Increment(ref _accepted);
+        lock (_gate)
+        {
+            if (_open++ == 0)
+            {
+                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+
+        byte[] buffer = new byte[GuestAgentProtocol.MaxMessageSize];
+        try
+        {
+            await Task.Yield();
+            while (await ServeOneAsync(client, buffer).ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The peer went away, timed out or the server is stopping: nothing to answer.
+        }
+#pragma warning disable CA1031 // A connection must never take the agent down.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogConnectionFailed(_logger, ex);
+        }
+        finally
+        {
+            client.Dispose();
+            _slots.Release();
+            lock (_gate)
+            {
+                if (--_open == 0)
+                {
+                    _drained.TrySetResult();
+                }
+            }
+        }
+    }
+
+    /// <summary>Serves one request; returns whether the connection stays open for another.</summary>
+    private async Task<bool> ServeOneAsync(Socket client, byte[] buffer)
+    {
+        using CancellationTokenSource timeout = new CancellationTokenSource(_options.ReadTimeout, _timeProvider);
+        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
+        CancellationToken ct = linked.Token;
+        if (!await GuestAgentConnector.ReadExactlyAsync(client, buffer.AsMemory(0, GuestAgentProtocol.HeaderSize), ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        GuestAgentProtocolStatus status = GuestAgentProtocol.TryReadHeader(buffer, out GuestAgentMessageType type, out int payloadLength);
+        if (status != GuestAgentProtocolStatus.Ok || type != GuestAgentMessageType.MemoryRequest)
+        {
+            (GuestAgentErrorCode code, string refusal) = status switch
+            {
+                GuestAgentProtocolStatus.UnsupportedVersion => (GuestAgentErrorCode.UnsupportedVersion,
+                    $"protocol version {buffer[4]} is not supported; this agent speaks version {GuestAgentProtocol.Version}"),
+                GuestAgentProtocolStatus.UnknownMessageType => (GuestAgentErrorCode.UnknownMessageType, $"message type {buffer[5]} is unknown"),
+                GuestAgentProtocolStatus.Ok => (GuestAgentErrorCode.UnknownMessageType, $"message type {type} is not a request"),
+                _ => (GuestAgentErrorCode.MalformedRequest, $"malformed request header: {status}"),
+            };
+            await SendErrorAsync(client, buffer, 0, code, refusal, ct).ConfigureAwait(false);
+            return false;
+        }
+
+        if (!await GuestAgentConnector.ReadExactlyAsync(client, buffer.AsMemory(GuestAgentProtocol.HeaderSize, payloadLength), ct).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        status = GuestAgentProtocol.TryReadRequest(buffer.AsSpan(0, GuestAgentProtocol.HeaderSize + payloadLength), out ulong nonce);
+        if (status != GuestAgentProtocolStatus.Ok)
+        {
+            await SendErrorAsync(client, buffer, 0, GuestAgentErrorCode.MalformedRequest, $"malformed request: {status}", ct).ConfigureAwait(false);
+            return false;
+        }
+
+        string text;
+        try
+        {
+            text = _memInfo.ReadAll();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            await SendErrorAsync(client, buffer, nonce, GuestAgentErrorCode.MemInfoUnavailable, $"cannot read meminfo: {ex.Message}", ct).ConfigureAwait(false);
+            return true;
+        }
+
+        if (!MemInfoParser.TryParse(text, out MemInfoValues values, out string? error))
+        {
+            await SendErrorAsync(client, buffer, nonce, GuestAgentErrorCode.MemInfoUnavailable, error, ct).ConfigureAwait(false);
+            return true;
+        }
+
+        var report = new GuestMemoryReport
+        {
+            Nonce = nonce,
+            InstanceId = InstanceId,
+            Sequence = (ulong)Interlocked.Increment(ref _sequence),
+            TimestampUnixMilliseconds = _timeProvider.GetUtcNow().ToUnixTimeMilliseconds(),
+            Flags = values.MemAvailableEstimated ? GuestMemoryReportAttributes.MemAvailableEstimated : GuestMemoryReportAttributes.None,
+            MemTotal = values.MemTotal,
+            MemAvailable = values.MemAvailable,
+            MemFree = values.MemFree,
+            Buffers = values.Buffers,
+            Cached = values.Cached,
+            SwapTotal = values.SwapTotal,
+            SwapFree = values.SwapFree,
+        };
+        GuestAgentProtocol.TryWriteReport(buffer, report, out int length);
+        await GuestAgentConnector.SendAllAsync(client, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+        return true;
+    }
+
+    private static async Task SendErrorAsync(Socket client, byte[] buffer, ulong nonce, GuestAgentErrorCode code, string? text, CancellationToken ct)
+    {
+        GuestAgentProtocol.TryWriteError(buffer, nonce, code, text, out int length);
+        await GuestAgentConnector.SendAllAsync(client, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "Guest agent listening on tcp:{Endpoint}")]
+    private static partial void LogListeningTcp(ILogger logger, IPEndPoint endpoint);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Guest agent listening on vsock port {Port} (any CID)")]
+    private static partial void LogListeningVsock(ILogger logger, uint port);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Guest agent TCP listener {Endpoint} is open on every interface because the operator asked for it")]
+    private static partial void LogAllInterfaces(ILogger logger, IPEndPoint endpoint);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Guest agent could not accept a {Transport} connection: {Reason}")]
+    private static partial void LogAcceptFailed(ILogger logger, string transport, string reason);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Error, Message = "Guest agent connection failed unexpectedly")]
+    private static partial void LogConnectionFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Guest agent stopped after {Connections} connections and {Reports} reports")]
+    private static partial void LogStopped(ILogger logger, long connections, long reports);
+}
