@@ -1,0 +1,70 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ResCoin.Scheduling;
+
+/// <summary>
+/// Configuration of the ResCoin control loop (configuration section <c>ResCoin</c>). Validated when the controller
+/// is created and, under the generic host, on start; a bad value fails with a message naming its key.
+/// </summary>
+public sealed class ResCoinOptions
+{
+    /// <summary>The configuration section the options are usually bound from, and the prefix of validation messages.</summary>
+    public const string SectionName = "ResCoin";
+
+    /// <summary>The default period, in seconds (the prototype's 8 s).</summary>
+    public const int DefaultPeriodSeconds = 8;
+
+    /// <summary>The default credit window, in periods (the prototype's 10).</summary>
+    public const int DefaultWindow = 10;
+
+    /// <summary>The largest credit window accepted.</summary>
+    public const int MaxWindow = 100_000;
+
+    /// <summary>The default predictor name.</summary>
+    public const string DefaultPredictor = "ewma";
+
+    /// <summary>The default allocation policy name.</summary>
+    public const string DefaultPolicy = Allocators.ResCoin;
+
+    /// <summary>The control period: the time between two samples/allocations. Greater than zero. Default 8 s.</summary>
+    public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(DefaultPeriodSeconds);
+
+    /// <summary>The credit window <c>k</c>: the number of periods of unused entitlement a credit sums. Default 10.</summary>
+    [Range(1, MaxWindow)]
+    public int Window { get; set; } = DefaultWindow;
+
+    /// <summary>
+    /// The host capacity per resource. Unset (NaN, the default) takes what the monitor reports
+    /// (<see cref="HostSnapshot.HostCapacity"/>); a resource whose capacity is known from neither is not scheduled.
+    /// </summary>
+    public ResourceAmounts Capacity { get; set; } = new();
+
+    /// <summary>What to keep back for the host itself, per resource; subtracted from the capacity. Unset = 0.</summary>
+    public ResourceAmounts Reserve { get; set; } = new();
+
+    /// <summary>The resources to schedule. Default: all.</summary>
+    public ResourceSet Resources { get; set; } = ResourceSet.All;
+
+    /// <summary>
+    /// Per-VM templates (entitlements) by VM name. A VM without one, or a resource left unset in one, gets the
+    /// default: the capacity split equally among the VMs present.
+    /// </summary>
+    public IDictionary<string, ResourceAmounts> Templates { get; } = new Dictionary<string, ResourceAmounts>(StringComparer.Ordinal);
+
+    /// <summary>What the credit allocator does with unclaimed capacity. Default: <see cref="HeadroomPolicy.ProportionalToTemplate"/>.</summary>
+    public HeadroomPolicy Headroom { get; set; } = HeadroomPolicy.ProportionalToTemplate;
+
+    /// <summary>The predictor, by name (<c>last</c>, <c>ewma</c>, <c>holt</c>, <c>fastslow</c>, <c>percentile</c>, <c>adaptive</c>). Default <c>ewma</c>.</summary>
+    [Required]
+    public string Predictor { get; set; } = DefaultPredictor;
+
+    /// <summary>The allocation policy, by name (<c>rescoin</c>, <c>static</c>, <c>share</c>, <c>drf</c>). Default <c>rescoin</c>.</summary>
+    [Required]
+    public string Policy { get; set; } = DefaultPolicy;
+
+    /// <summary>When set, the plan is marked dry-run: actuators log what they would do and change nothing.</summary>
+    public bool DryRun { get; set; }
+
+    /// <summary>When set, one JSON line per period is appended to this file (usage, estimate, allocation, credit, template per VM).</summary>
+    public string? DecisionLogPath { get; set; }
+}

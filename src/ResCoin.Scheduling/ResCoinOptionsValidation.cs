@@ -1,0 +1,153 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using ResCoin.Prediction;
+
+namespace ResCoin.Scheduling;
+
+/// <summary>The attribute-based checks of <see cref="ResCoinOptions"/>, source-generated.</summary>
+[OptionsValidator]
+internal sealed partial class ResCoinOptionsValidator : IValidateOptions<ResCoinOptions>
+{
+}
+
+/// <summary>The cross-field and per-entry checks of <see cref="ResCoinOptions"/>; each failure names its configuration key.</summary>
+internal sealed class ResCoinOptionsCrossValidator : IValidateOptions<ResCoinOptions>
+{
+    private const string P = ResCoinOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, ResCoinOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        List<string>? failures = null;
+        void Fail(string message) => (failures ??= []).Add(message);
+
+        if (options.Period <= TimeSpan.Zero)
+        {
+            Fail(Format($"{P}:Period must be > 0 (was {options.Period})."));
+        }
+
+        if (options.Window < 1)
+        {
+            Fail(Format($"{P}:Window must be >= 1 (was {options.Window})."));
+        }
+
+        if (options.Resources == ResourceSet.None || (options.Resources & ~ResourceSet.All) != 0)
+        {
+            Fail(Format($"{P}:Resources must name at least one of Cpu, Memory, DiskRead, DiskWrite, NetRx, NetTx (was '{options.Resources}')."));
+        }
+
+        if (!Enum.IsDefined(options.Headroom))
+        {
+            Fail(Format($"{P}:Headroom must be one of {string.Join(", ", Enum.GetNames<HeadroomPolicy>())} (was '{options.Headroom}')."));
+        }
+
+        if (options.Predictor is not null && !IsKnown(Predictors.Names, options.Predictor))
+        {
+            Fail(Format($"{P}:Predictor '{options.Predictor}' is unknown; valid predictors: {string.Join(", ", Predictors.Names)}."));
+        }
+
+        if (options.Policy is not null && !Allocators.IsKnown(options.Policy))
+        {
+            Fail(Format($"{P}:Policy '{options.Policy}' is unknown; valid policies: {string.Join(", ", Allocators.Names)}."));
+        }
+
+        if (options.DecisionLogPath is not null && string.IsNullOrWhiteSpace(options.DecisionLogPath))
+        {
+            Fail(Format($"{P}:DecisionLogPath must be a file path or unset (was blank)."));
+        }
+
+        if (options.Capacity is null)
+        {
+            Fail(Format($"{P}:Capacity must not be null."));
+        }
+
+        if (options.Reserve is null)
+        {
+            Fail(Format($"{P}:Reserve must not be null."));
+        }
+
+        foreach (ResourceKind r in ResourceKinds.All)
+        {
+            string key = ResourceAmounts.KeyOf(r);
+            double capacity = options.Capacity?[r] ?? double.NaN;
+            double reserve = options.Reserve?[r] ?? double.NaN;
+            if (!IsUnsetOrNonNegative(capacity))
+            {
+                Fail(Format($"{P}:Capacity:{key} must be ≥ 0 and finite, or unset (was {Show(capacity)})."));
+            }
+
+            if (!IsUnsetOrNonNegative(reserve))
+            {
+                Fail(Format($"{P}:Reserve:{key} must be ≥ 0 and finite, or unset (was {Show(reserve)})."));
+            }
+            else if (!double.IsNaN(capacity) && !double.IsNaN(reserve) && reserve >= capacity && options.Resources.Contains(r))
+            {
+                Fail(Format($"{P}:Reserve:{key} ({Show(reserve)}) must be less than {P}:Capacity:{key} ({Show(capacity)})."));
+            }
+        }
+
+        foreach (KeyValuePair<string, ResourceAmounts> entry in options.Templates)
+        {
+            if (string.IsNullOrEmpty(entry.Key))
+            {
+                Fail(Format($"{P}:Templates has an entry with an empty VM name."));
+                continue;
+            }
+
+            if (entry.Value is null)
+            {
+                Fail(Format($"{P}:Templates:{entry.Key} must not be null."));
+                continue;
+            }
+
+            foreach (ResourceKind r in ResourceKinds.All)
+            {
+                double v = entry.Value[r];
+                if (!IsUnsetOrNonNegative(v))
+                {
+                    Fail(Format($"{P}:Templates:{entry.Key}:{ResourceAmounts.KeyOf(r)} must be ≥ 0 and finite, or unset (was {Show(v)})."));
+                }
+            }
+        }
+
+        return failures is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Runs both validators and throws when either fails (used by the controller's constructor).</summary>
+    public static void ThrowIfInvalid(ResCoinOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        List<string> failures = [];
+        foreach (ValidateOptionsResult result in (ReadOnlySpan<ValidateOptionsResult>)[new ResCoinOptionsValidator().Validate(null, options), new ResCoinOptionsCrossValidator().Validate(null, options)])
+        {
+            if (result.Failed)
+            {
+                failures.AddRange(result.Failures);
+            }
+        }
+
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(ResCoinOptions), failures);
+        }
+    }
+
+    private static bool IsKnown(IReadOnlyList<string> names, string name)
+    {
+        foreach (string n in names)
+        {
+            if (string.Equals(n, name.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsUnsetOrNonNegative(double value) => double.IsNaN(value) || (value >= 0 && value <= double.MaxValue);
+
+    private static string Show(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Format(FormattableString message) => message.ToString(CultureInfo.InvariantCulture);
+}
