@@ -25,6 +25,7 @@ internal static partial class VsockNative
     private const int EInProgress = 115;
     private const int EIntr = 4;
     private const int EAgain = 11;
+    private const nuint IoctlGetLocalCid = 0x7b9;
 
     /// <summary>Whether the kernel lets this process create AF_VSOCK sockets.</summary>
     public static bool IsSupported()
@@ -42,6 +43,31 @@ internal static partial class VsockNative
 
         _ = close(fd);
         return true;
+    }
+
+    /// <summary>This machine's own vsock context id (IOCTL_VM_SOCKETS_GET_LOCAL_CID on /dev/vsock), or null.</summary>
+    public static uint? GetLocalCid()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/dev/vsock"))
+        {
+            return null;
+        }
+
+        int fd = open("/dev/vsock", 0x80000 /* O_RDONLY | O_CLOEXEC */);
+        if (fd < 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            uint cid = 0;
+            return ioctl(fd, IoctlGetLocalCid, ref cid) == 0 ? cid : null;
+        }
+        finally
+        {
+            _ = close(fd);
+        }
     }
 
     /// <summary>Creates a listening vsock socket bound to (any CID, <paramref name="port"/>).</summary>
@@ -225,6 +251,14 @@ internal static partial class VsockNative
     [LibraryImport(LibC, SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
     private static partial int close(int fd);
+
+    [LibraryImport(LibC, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int ioctl(int fd, nuint request, ref uint value);
 
     /// <summary>struct sockaddr_vm (linux/vm_sockets.h): family, reserved, port, cid, flags, zero[3] — 16 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]

@@ -1,0 +1,261 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using ResCoin.GuestAgent;
+using Xunit.Abstractions;
+
+namespace ResCoin.GuestAgent.Tests;
+
+/// <summary>The real server over real loopback TCP.</summary>
+public class GuestAgentServerTests(ITestOutputHelper output)
+{
+    private static async Task<Socket> ConnectAsync(GuestAgentServer server)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.TcpLocalEndPoint!);
+        return socket;
+    }
+
+    private static async Task<byte[]> ReadMessageAsync(Socket socket)
+    {
+        byte[] buffer = new byte[GuestAgentProtocol.MaxMessageSize];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int read = 0;
+        while (read < GuestAgentProtocol.HeaderSize)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(read, GuestAgentProtocol.HeaderSize - read), SocketFlags.None, cts.Token);
+            Assert.NotEqual(0, n);
+            read += n;
+        }
+
+        Assert.Equal(GuestAgentProtocolStatus.Ok, GuestAgentProtocol.TryReadHeader(buffer, out _, out int length));
+        while (read < GuestAgentProtocol.HeaderSize + length)
+        {
+            int n = await socket.ReceiveAsync(buffer.AsMemory(read, GuestAgentProtocol.HeaderSize + length - read), SocketFlags.None, cts.Token);
+            Assert.NotEqual(0, n);
+            read += n;
+        }
+
+        return buffer[..read];
+    }
+
+    private static async Task<bool> PeerClosesAsync(Socket socket, TimeSpan within)
+    {
+        using var cts = new CancellationTokenSource(within);
+        byte[] one = new byte[1];
+        try
+        {
+            return await socket.ReceiveAsync(one, SocketFlags.None, cts.Token) == 0;
+        }
+        catch (SocketException)
+        {
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task Query_OverLoopback_ReturnsFixtureValuesInBytes()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G));
+        var client = new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(5));
+        GuestAgentQueryResult first = await client.QueryAsync();
+        GuestAgentQueryResult second = await client.QueryAsync();
+
+        Assert.True(first.IsSuccess, first.Detail);
+        Assert.True(second.IsSuccess, second.Detail);
+        GuestMemoryReport r = first.Report;
+        Assert.Equal(2014128UL * 1024, r.MemTotal);
+        Assert.Equal(1712344UL * 1024, r.MemAvailable);
+        Assert.Equal(1402936UL * 1024, r.MemFree);
+        Assert.Equal(23612UL * 1024, r.Buffers);
+        Assert.Equal(381092UL * 1024, r.Cached);
+        Assert.Equal(998396UL * 1024, r.SwapTotal);
+        Assert.Equal(998396UL * 1024, r.SwapFree);
+        Assert.Equal(server.InstanceId, r.InstanceId);
+        Assert.Equal(1UL, r.Sequence);
+        Assert.Equal(2UL, second.Report.Sequence);
+        Assert.Equal((2014128.0 - 1712344.0) * 1024, first.UsedMemoryBytes);
+        Assert.InRange(r.Timestamp, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+    }
+
+    [SkippableFact]
+    public async Task Query_RealProcMeminfo_OverLoopback()
+    {
+        Skip.IfNot(File.Exists("/proc/meminfo"), "no /proc/meminfo (not Linux)");
+        await using var server = new GuestAgentServer(new GuestAgentServerOptions { VsockPort = null, TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0) });
+        server.Start();
+        GuestAgentQueryResult result = await new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(5)).QueryAsync();
+        Assert.True(result.IsSuccess, result.Detail);
+        Assert.True(MemInfoParser.TryParse(File.ReadAllText("/proc/meminfo"), out MemInfoValues now, out _));
+        Assert.Equal(now.MemTotal, result.Report.MemTotal);
+        Assert.InRange(result.UsedMemoryBytes, 1, now.MemTotal);
+    }
+
+    [Fact]
+    public async Task Connection_ServesSeveralRequestsInTurn()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G));
+        using Socket socket = await ConnectAsync(server);
+        for (ulong nonce = 10; nonce < 13; nonce++)
+        {
+            byte[] request = new byte[GuestAgentProtocol.RequestMessageSize];
+            GuestAgentProtocol.TryWriteRequest(request, nonce, out _);
+            await socket.SendAsync(request, SocketFlags.None);
+            Assert.Equal(GuestAgentProtocolStatus.Ok, GuestAgentProtocol.TryReadReport(await ReadMessageAsync(socket), out GuestMemoryReport report));
+            Assert.Equal(nonce, report.Nonce);
+        }
+    }
+
+    [Fact]
+    public async Task Request_InUnknownVersion_GetsVersionOneErrorReply_AndIsClosed()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G));
+        using Socket socket = await ConnectAsync(server);
+        byte[] request = new byte[GuestAgentProtocol.RequestMessageSize];
+        GuestAgentProtocol.TryWriteRequest(request, 5, out _);
+        request[4] = 2;
+        await socket.SendAsync(request, SocketFlags.None);
+
+        byte[] reply = await ReadMessageAsync(socket);
+        Assert.Equal(GuestAgentProtocol.Version, reply[4]);
+        Assert.Equal(GuestAgentProtocolStatus.Ok, GuestAgentProtocol.TryReadError(reply, out GuestAgentError error));
+        Assert.Equal(GuestAgentErrorCode.UnsupportedVersion, error.Code);
+        Assert.Equal(1, error.MaxVersion);
+        Assert.Contains("version 2 is not supported", error.Message, StringComparison.Ordinal);
+        Assert.True(await PeerClosesAsync(socket, TimeSpan.FromSeconds(5)));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 }, GuestAgentErrorCode.MalformedRequest)]
+    [InlineData(new byte[] { 0x52, 0x43, 0x47, 0x41, 1, 9, 0, 0, 8, 0, 0, 0 }, GuestAgentErrorCode.UnknownMessageType)]
+    [InlineData(new byte[] { 0x52, 0x43, 0x47, 0x41, 1, 2, 0, 0, 96, 0, 0, 0 }, GuestAgentErrorCode.UnknownMessageType)]
+    [InlineData(new byte[] { 0x52, 0x43, 0x47, 0x41, 1, 1, 0, 0, 0xFF, 0xFF, 0xFF, 0x7F }, GuestAgentErrorCode.MalformedRequest)]
+    public async Task Request_Malformed_GetsErrorReply_AndIsClosed(byte[] header, GuestAgentErrorCode expected)
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G));
+        using Socket socket = await ConnectAsync(server);
+        await socket.SendAsync(header, SocketFlags.None);
+        Assert.Equal(GuestAgentProtocolStatus.Ok, GuestAgentProtocol.TryReadError(await ReadMessageAsync(socket), out GuestAgentError error));
+        Assert.Equal(expected, error.Code);
+        Assert.True(await PeerClosesAsync(socket, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task MemInfoUnreadable_GetsErrorReply()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G) { Fail = true });
+        GuestAgentQueryResult result = await new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(5)).QueryAsync();
+        Assert.Equal(GuestAgentQueryStatus.AgentError, result.Status);
+        Assert.Equal(GuestAgentErrorCode.MemInfoUnavailable, result.AgentError!.Value.Code);
+    }
+
+    [Fact]
+    public async Task MemInfoGarbage_GetsErrorReplyNamingTheProblem()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo("MemTotal: lots kB\nMemFree: 1 kB\n"));
+        GuestAgentQueryResult result = await new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(5)).QueryAsync();
+        Assert.Equal(GuestAgentQueryStatus.AgentError, result.Status);
+        Assert.Contains("MemTotal", result.AgentError!.Value.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SilentClient_IsDisconnectedAfterReadTimeout()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), readTimeout: TimeSpan.FromMilliseconds(500));
+        using Socket socket = await ConnectAsync(server);
+        await socket.SendAsync(new byte[] { 0x52, 0x43 }, SocketFlags.None); // half a header, then nothing
+        var watch = Stopwatch.StartNew();
+        Assert.True(await PeerClosesAsync(socket, TimeSpan.FromSeconds(5)));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(4));
+        await WaitUntilAsync(() => server.OpenConnections == 0);
+    }
+
+    [Fact]
+    public async Task MaxConnections_IsNeverExceeded_AndWaitingClientsAreServedLater()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), maxConnections: 2, readTimeout: TimeSpan.FromMilliseconds(800));
+        using Socket hog1 = await ConnectAsync(server);
+        using Socket hog2 = await ConnectAsync(server);
+        await WaitUntilAsync(() => server.OpenConnections == 2);
+
+        Task<GuestAgentQueryResult> waiting = new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(10)).QueryAsync();
+        int peak = 0;
+        while (!waiting.IsCompleted)
+        {
+            peak = Math.Max(peak, server.OpenConnections);
+            await Task.Delay(10);
+        }
+
+        Assert.True((await waiting).IsSuccess);
+        Assert.InRange(peak, 1, 2);
+    }
+
+    [Fact]
+    public async Task StopAsync_WithOpenConnections_ClosesThemPromptly()
+    {
+        GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), readTimeout: TimeSpan.FromMinutes(5));
+        using Socket a = await ConnectAsync(server);
+        using Socket b = await ConnectAsync(server);
+        await WaitUntilAsync(() => server.OpenConnections == 2);
+        var watch = Stopwatch.StartNew();
+        await server.StopAsync();
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.Equal(0, server.OpenConnections);
+        Assert.True(await PeerClosesAsync(a, TimeSpan.FromSeconds(2)));
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public void Options_WithoutAnyListener_AreRefused()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new GuestAgentServer(new GuestAgentServerOptions { VsockPort = null }));
+        Assert.Contains("needs a listener", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(new GuestAgentServerOptions { MaxConnections = 0 }));
+    }
+
+    [Fact]
+    public async Task Start_OnAddressInUse_Throws_AndLeavesNothingOpen()
+    {
+        await using GuestAgentServer first = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G));
+        await using var second = new GuestAgentServer(new GuestAgentServerOptions { VsockPort = null, TcpEndPoint = first.TcpLocalEndPoint });
+        Assert.Throws<SocketException>(second.Start);
+    }
+
+    /// <summary>The acceptance test: 1 000 concurrent queries against one agent, no error, no leaked socket.</summary>
+    [Fact]
+    public async Task ThousandConcurrentQueries_AllSucceed_NoSocketLeaks()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G));
+        var client = new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(60));
+
+        // Warm up (thread pool, socket engine) so the descriptor count compares like with like.
+        await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => client.QueryAsync()));
+        await WaitUntilAsync(() => server.OpenConnections == 0);
+        int fdBefore = Fixtures.CountOpenFileDescriptors(out int socketsBefore);
+
+        var watch = Stopwatch.StartNew();
+        GuestAgentQueryResult[] results = await Task.WhenAll(Enumerable.Range(0, 1000).Select(_ => Task.Run(() => client.QueryAsync())));
+        watch.Stop();
+        await WaitUntilAsync(() => server.OpenConnections == 0);
+        int fdAfter = Fixtures.CountOpenFileDescriptors(out int socketsAfter);
+
+        output.WriteLine($"1000 concurrent queries: {watch.ElapsedMilliseconds} ms; fds before {fdBefore} (sockets {socketsBefore}), after {fdAfter} (sockets {socketsAfter}); server accepted {server.AcceptedConnections}, sent {server.ReportsSent} reports");
+        Assert.All(results, r => Assert.True(r.IsSuccess, r.Detail));
+        Assert.Equal(1000, results.Select(r => r.Report.Sequence).Distinct().Count());
+        Assert.Equal(1050, server.ReportsSent);
+        Assert.Equal(0, server.OpenConnections);
+        Assert.True(socketsAfter <= socketsBefore, $"sockets before {socketsBefore}, after {socketsAfter}");
+        Assert.True(fdAfter <= fdBefore, $"descriptors before {fdBefore}, after {fdAfter}");
+    }
+
+    internal static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "condition not reached within 10 s");
+            await Task.Delay(10);
+        }
+    }
+}
