@@ -48,7 +48,7 @@ internal static class MountInfo
             }
 
             string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            int separator = Array.IndexOf(fields, "-", 6);
+            int separator = fields.Length > 6 ? Array.IndexOf(fields, "-", 6) : -1;
             if (fields.Length < 10 || separator < 0 || fields.Length < separator + 3)
             {
                 throw new CgroupFormatException(path, i + 1, line, "is not a mountinfo line (id parent dev root mountpoint options ... - fstype source superoptions)");
@@ -76,7 +76,7 @@ internal static class MountInfo
         var sb = new StringBuilder(field.Length);
         for (int i = 0; i < field.Length; i++)
         {
-            if (field[i] == '\\' && i + 3 < field.Length + 0 && IsOctal(field[i + 1]) && IsOctal(field[i + 2]) && IsOctal(field[i + 3]))
+            if (field[i] == '\\' && i + 3 < field.Length && IsOctal(field[i + 1]) && IsOctal(field[i + 2]) && IsOctal(field[i + 3]))
             {
                 sb.Append((char)(((field[i + 1] - '0') * 64) + ((field[i + 2] - '0') * 8) + (field[i + 3] - '0')));
                 i += 3;
