@@ -7,10 +7,10 @@ public static class Predictors
     [
         LastValuePredictor.PredictorName,
         EwmaPredictor.PredictorName,
-        "holt",
-        "fastslow",
-        "percentile",
-        "adaptive",
+        HoltPredictor.PredictorName,
+        FastSlowEwmaPredictor.PredictorName,
+        PercentilePredictor.PredictorName,
+        AdaptivePredictor.PredictorName,
     ];
 
     /// <summary>The names <see cref="Create"/> accepts: <c>last</c>, <c>ewma</c>, <c>holt</c>, <c>fastslow</c>, <c>percentile</c>, <c>adaptive</c>.</summary>
@@ -27,6 +27,10 @@ public static class Predictors
         {
             LastValuePredictor.PredictorName => new LastValuePredictor(),
             EwmaPredictor.PredictorName => new EwmaPredictor(),
+            HoltPredictor.PredictorName => new HoltPredictor(),
+            FastSlowEwmaPredictor.PredictorName => new FastSlowEwmaPredictor(),
+            PercentilePredictor.PredictorName => new PercentilePredictor(),
+            AdaptivePredictor.PredictorName => new AdaptivePredictor(),
             _ => throw new ArgumentException($"Unknown predictor '{name}'. Valid predictors: {string.Join(", ", s_names)}.", nameof(name)),
         };
     }

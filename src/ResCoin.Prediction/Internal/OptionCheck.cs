@@ -41,6 +41,15 @@ internal static class OptionCheck
         }
     }
 
+    /// <summary>Requires <c>min &lt; value ≤ max</c>.</summary>
+    public static void Between(double value, double min, double max, string option)
+    {
+        if (!(value > min && value <= max))
+        {
+            Throw(option, value, string.Create(CultureInfo.InvariantCulture, $"must be greater than {min} and at most {max}"));
+        }
+    }
+
     /// <summary>Requires <c>min ≤ value ≤ max</c>.</summary>
     public static void InRange(int value, int min, int max, string option)
     {
