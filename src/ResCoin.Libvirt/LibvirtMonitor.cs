@@ -8,7 +8,8 @@ namespace ResCoin.Libvirt;
 /// <summary>
 /// Measures every running VM of a libvirt host with one <c>virConnectGetAllDomainStats</c> call per period:
 /// CPU in cores from <c>cpu.time</c> deltas over measured wall time, guest-used memory from balloon statistics
-/// (with <c>last-update</c> staleness and fallbacks), disk and network bytes/s summed over devices.
+/// (with <c>last-update</c> staleness and fallbacks), disk and network bytes/s summed over devices, CPU pressure
+/// (<see cref="VmSample.Pressure"/>) from the vCPUs' run-queue delay (<c>vcpu.N.delay</c>).
 /// Counter resets (a VM restarted) yield NaN for one period, never a negative or huge rate.
 /// </summary>
 public sealed partial class LibvirtMonitor : IMonitor, IDisposable
@@ -197,6 +198,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         private uint _domainId;
         private long _timestamp;
         private double _cpuNs;
+        private double _vcpuDelayNs;
         private int _blockCount;
         private double _blockRd;
         private double _blockWr;
@@ -222,6 +224,11 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             sample.Usage.Memory = stats.GuestUsedBytes(fresh);
 
             double vcpus = stats.VcpuCurrent > 0 ? stats.VcpuCurrent : stats.VcpuMaximum;
+
+            // CPU pressure: the share of the period the vCPUs were runnable but waiting for a host CPU (vcpu.N.delay),
+            // throttling by a quota included.
+            double delay = haveInterval && vcpus > 0 ? Rate(stats.VcpuDelayNs, _vcpuDelayNs, seconds) / 1e9 / vcpus : double.NaN;
+            sample.Pressure.Cpu = double.IsNaN(delay) ? double.NaN : Math.Clamp(delay, 0, 1);
             sample.Limit = ResourceVector.Fill(double.PositiveInfinity);
             sample.Limit.Cpu = vcpus > 0 ? vcpus : double.PositiveInfinity;
             sample.Limit.Memory = stats.BalloonMaximumKiB > 0 ? stats.BalloonMaximumKiB * 1024 : double.PositiveInfinity;
@@ -230,6 +237,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             _domainId = domainId;
             _timestamp = timestamp;
             _cpuNs = stats.CpuTimeNs;
+            _vcpuDelayNs = stats.VcpuDelayNs;
             _blockCount = stats.BlockCount;
             _blockRd = stats.BlockReadBytes;
             _blockWr = stats.BlockWriteBytes;

@@ -16,6 +16,7 @@ internal struct DomainStats
     public double BalloonLastUpdate;
     public double VcpuCurrent;
     public double VcpuMaximum;
+    public double VcpuDelayNs;
     public int BlockCount;
     public double BlockReadBytes;
     public double BlockWriteBytes;
@@ -36,6 +37,7 @@ internal struct DomainStats
         BalloonLastUpdate = double.NaN,
         VcpuCurrent = double.NaN,
         VcpuMaximum = double.NaN,
+        VcpuDelayNs = double.NaN,
         BlockReadBytes = double.NaN,
         BlockWriteBytes = double.NaN,
         NetRxBytes = double.NaN,
@@ -75,8 +77,8 @@ internal static class DomainStatsParser
     public static DomainStats Parse(ReadOnlySpan<TypedParameter> parameters)
     {
         DomainStats s = DomainStats.Empty;
-        double blockRd = 0, blockWr = 0, netRx = 0, netTx = 0;
-        bool anyBlockRd = false, anyBlockWr = false, anyNetRx = false, anyNetTx = false;
+        double blockRd = 0, blockWr = 0, netRx = 0, netTx = 0, vcpuDelay = 0;
+        bool anyBlockRd = false, anyBlockWr = false, anyNetRx = false, anyNetTx = false, anyDelay = false;
         int blockCount = 0, netCount = 0;
         foreach (ref readonly TypedParameter p in parameters)
         {
@@ -164,6 +166,14 @@ internal static class DomainStatsParser
                     s.BalloonLastUpdate = v;
                 }
             }
+            else if (name.StartsWith("vcpu."u8) && TrySplitIndex(name["vcpu."u8.Length..], out ReadOnlySpan<byte> vcpuField))
+            {
+                if (vcpuField.SequenceEqual("delay"u8))
+                {
+                    vcpuDelay += p.AsDouble();
+                    anyDelay = true;
+                }
+            }
             else if (name.SequenceEqual("vcpu.current"u8))
             {
                 s.VcpuCurrent = p.AsDouble();
@@ -174,6 +184,7 @@ internal static class DomainStatsParser
             }
         }
 
+        s.VcpuDelayNs = anyDelay ? vcpuDelay : double.NaN;
         s.BlockCount = blockCount;
         s.NetCount = netCount;
         s.BlockReadBytes = anyBlockRd ? blockRd : double.NaN;
