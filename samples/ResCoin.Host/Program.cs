@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using ResCoin;
+using ResCoin.Host;
+using ResCoin.Libvirt;
+using ResCoin.Scheduling;
+
+// rescoin-host: the ResCoin daemon for a KVM host. Monitors every running VM through libvirt, predicts,
+// allocates with resource coins and applies the result (vCPU quota, balloon, block I/O tune, interface bandwidth).
+// Stopping it (SIGINT/SIGTERM, systemctl stop) restores every VM's original settings.
+HostArguments parsed;
+try
+{
+    parsed = HostArguments.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    await Console.Error.WriteLineAsync("rescoin-host: " + ex.Message + " (see --help)");
+    return 2;
+}
+
+if (parsed.Help)
+{
+    Console.WriteLine(HostArguments.Usage);
+    return 0;
+}
+
+try
+{
+    IHost host = Host.CreateDefaultBuilder()
+        .UseContentRoot(AppContext.BaseDirectory)
+        .UseSystemd()
+        .ConfigureAppConfiguration((_, config) =>
+        {
+            if (parsed.ConfigFile is not null)
+            {
+                config.AddJsonFile(Path.GetFullPath(parsed.ConfigFile), optional: false, reloadOnChange: false);
+            }
+
+            config.AddInMemoryCollection(parsed.Overrides);
+        })
+        .ConfigureServices((context, services) =>
+        {
+            IConfigurationSection section = context.Configuration.GetSection(ResCoinOptions.SectionName);
+            services.Configure<ResCoinOptions>(section);
+            services.Configure<LibvirtOptions>(section.GetSection("Libvirt"));
+            services.AddResCoin();
+            services.AddResCoinLibvirt();
+
+            // Print one line per VM per period (usage, estimate, allocation) around the libvirt actuator.
+            services.Replace(ServiceDescriptor.Singleton<IActuator>(sp => new ReportingActuator(
+                sp.GetRequiredService<LibvirtActuator>(),
+                () => sp.GetRequiredService<ResCoinController>().LastPeriod,
+                Console.Out)));
+            services.AddResCoinHostedService();
+
+            MetricsExport metrics = parsed.Metrics;
+            if (metrics.Kind != MetricsExportKind.None)
+            {
+                services.AddOpenTelemetry().WithMetrics(m =>
+                {
+                    m.AddMeter("ResCoin");
+                    if (metrics.Kind == MetricsExportKind.Console)
+                    {
+                        m.AddConsoleExporter();
+                    }
+                    else
+                    {
+                        m.AddPrometheusHttpListener(o =>
+                        {
+                            o.Host = "127.0.0.1";
+                            o.Port = metrics.Port;
+                        });
+                    }
+                });
+            }
+        })
+        .Build();
+
+    await host.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException ex)
+{
+    await Console.Error.WriteLineAsync("rescoin-host: invalid configuration: " + string.Join("; ", ex.Failures));
+    return 1;
+}
+catch (Exception ex) when (ex is InvalidDataException or FormatException or InvalidOperationException or FileNotFoundException)
+{
+    // Bad appsettings.json (the message names the file and line) or a value that does not convert.
+    await Console.Error.WriteLineAsync("rescoin-host: " + (ex.InnerException?.Message is { } inner ? ex.Message + " " + inner : ex.Message));
+    return 1;
+}
