@@ -102,7 +102,8 @@ public sealed class ProportionalShareAllocator : IAllocator
         {
             double est = estimates[i][r];
             double tc = templates[i][r];
-            double a = stage == 2 && tc > 0 ? est : Math.Min(est, lambda * Weight(stage, tc));
+            double w = Weight(stage, tc);
+            double a = stage == 2 && tc > 0 ? est : w > 0 ? Math.Min(est, lambda * w) : 0;
             allocations[i][r] = a;
             sum += a;
         }

@@ -45,6 +45,8 @@ internal sealed class WaterFiller
         int hi = count;
         double met = 0; // sum of D of the items known to be fully met (B <= lambda)
         double open = 0; // sum of W of the items known to be cut (B > lambda)
+        double lower = 0; // lambda >= every pivot found to leave spare unfilled
+        double upper = double.PositiveInfinity; // lambda < every pivot found to overfill
         while (lo < hi)
         {
             double pivot = items[lo + (int)(NextRandom() % (uint)(hi - lo))].B;
@@ -90,17 +92,27 @@ internal sealed class WaterFiller
             {
                 // lambda >= pivot: every item with B <= pivot is fully met.
                 met += dLe;
+                lower = pivot;
                 lo = gt;
             }
             else
             {
                 // lambda < pivot: every item with B >= pivot is cut.
                 open += wEq + wGt;
+                upper = pivot;
                 hi = lt;
             }
         }
 
-        return open > 0 ? Math.Max(0, (spare - met) / open) : double.PositiveInfinity;
+        if (open <= 0)
+        {
+            return double.PositiveInfinity;
+        }
+
+        // Rounding in (spare - met) / open can put lambda just below the breakpoint of an item already counted as
+        // fully met (or above one counted as cut); keep it inside the bracket the partitions established so every
+        // item is treated the way the sums assumed.
+        return Math.Min(Math.Max((spare - met) / open, lower), upper);
     }
 
     private uint NextRandom()

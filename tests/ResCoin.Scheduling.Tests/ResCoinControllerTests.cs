@@ -1,0 +1,364 @@
+using System.Diagnostics.Metrics;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ResCoin.Scheduling.Tests;
+
+public sealed class ResCoinControllerTests
+{
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly FakeActuator _actuator = new();
+    private readonly EchoPredictor _predictor = new();
+    private readonly ListLogger<ResCoinController> _logger = new();
+    private readonly FakeMonitor _monitor;
+
+    public ResCoinControllerTests() => _monitor = new FakeMonitor(_time);
+
+    private ResCoinController Create(Action<ResCoinOptions>? configure = null, IAllocator? allocator = null)
+    {
+        var options = new ResCoinOptions { Window = 3, Resources = ResourceSet.Cpu | ResourceSet.Memory, Headroom = HeadroomPolicy.None };
+        configure?.Invoke(options);
+        return new ResCoinController(_monitor, _predictor, allocator ?? new CreditAllocator(options.Headroom), _actuator, options, _time, _logger);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_TwoVms_DefaultTemplatesSplitCapacityAndPlanApplied()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 2e9);
+        _monitor.Vms["b"] = new ResourceVector(6, 1e9);
+        await using ResCoinController controller = Create();
+
+        Assert.True(await controller.RunPeriodAsync(CancellationToken.None));
+
+        ControllerPeriod p = controller.LastPeriod;
+        Assert.Equal(1, p.Index);
+        Assert.Equal(_time.GetUtcNow(), p.Timestamp);
+        Assert.Equal(ResourceSet.Cpu | ResourceSet.Memory, p.Resources);
+        Assert.Equal(8, p.Capacity.Cpu);
+        Assert.True(double.IsNaN(p.Capacity.DiskRead));
+        Assert.Equal(2, p.Count);
+        int a = p.IndexOf(new VmId("a"));
+        int b = p.IndexOf(new VmId("b"));
+        Assert.Equal(4, p.Templates[a].Cpu);
+        Assert.Equal(8e9, p.Templates[b].Memory);
+        Assert.Equal(3, p.Credits[a].Cpu);
+        Assert.Equal(-2, p.Credits[b].Cpu);
+
+        // Echo predictor: estimates = usage; a wants 1, b wants 6: 7 <= 8, no contention, no headroom.
+        Assert.Equal(1, p.Allocations[a].Cpu, 12);
+        Assert.Equal(6, p.Allocations[b].Cpu, 12);
+        Assert.True(double.IsNaN(p.Allocations[a].DiskRead));
+        var plan = Assert.Single(_actuator.Plans);
+        Assert.Equal(p.Allocations[b], plan.Single(x => x.Vm == new VmId("b")).Allocation);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_VmAppears_StartsWithZeroCreditWhileOthersKeepTheirs()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        await using ResCoinController controller = Create(o => o.Capacity.Cpu = 8);
+        await controller.RunPeriodAsync(default);
+        Assert.Equal(7, controller.LastPeriod.Credits[0].Cpu); // template 8 (alone), used 1
+
+        _monitor.Vms["b"] = new ResourceVector(2, 0);
+        await controller.RunPeriodAsync(default);
+        ControllerPeriod p = controller.LastPeriod;
+        Assert.Equal(2, p.Count);
+        Assert.Equal(7 + 3, p.Credits[p.IndexOf(new VmId("a"))].Cpu); // template now 4
+        Assert.Equal(2, p.Credits[p.IndexOf(new VmId("b"))].Cpu); // one term: 4 - 2
+        Assert.Contains(_logger.Entries, e => e.Message.Contains("VM b appeared", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_VmVanishes_SlotAndCreditResetNotInheritedByNextVm()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        _monitor.Vms["b"] = new ResourceVector(0, 0);
+        await using ResCoinController controller = Create(o => o.Capacity.Cpu = 8);
+        await controller.RunPeriodAsync(default);
+        await controller.RunPeriodAsync(default);
+        Assert.Equal(8, controller.LastPeriod.Credits[controller.LastPeriod.IndexOf(new VmId("b"))].Cpu); // 2 × (4 - 0)
+
+        _monitor.Vms.Remove("b");
+        await controller.RunPeriodAsync(default);
+        Assert.Equal(1, controller.LastPeriod.Count);
+        Assert.Equal(-1, controller.LastPeriod.IndexOf(new VmId("b")));
+        Assert.Contains(_logger.Entries, e => e.Message.Contains("VM b vanished (slot 1", StringComparison.Ordinal));
+        Assert.Contains(1, _predictor.Resets);
+
+        // c takes slot 1 and starts from scratch: one term of (4 - 3), nothing of b's 8.
+        _monitor.Vms["c"] = new ResourceVector(3, 0);
+        _predictor.Resets.Clear();
+        await controller.RunPeriodAsync(default);
+        ControllerPeriod p = controller.LastPeriod;
+        Assert.Equal(1, p.Credits[p.IndexOf(new VmId("c"))].Cpu);
+        Assert.Equal([1], _predictor.Resets);
+
+        // And b coming back is a new VM too.
+        _monitor.Vms["b"] = new ResourceVector(0, 0);
+        await controller.RunPeriodAsync(default);
+        p = controller.LastPeriod;
+        Assert.Equal(8.0 / 3, p.Credits[p.IndexOf(new VmId("b"))].Cpu, 12);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_MonitorThrows_LoggedReturnsFalseAndNextPeriodRuns()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        await using ResCoinController controller = Create();
+        _monitor.Throw = new IOException("libvirt went away");
+
+        Assert.False(await controller.RunPeriodAsync(default));
+        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Exception is IOException);
+        Assert.Empty(_actuator.Plans);
+        Assert.Equal(0, controller.LastPeriod.Index);
+
+        Assert.True(await controller.RunPeriodAsync(default));
+        Assert.Single(_actuator.Plans);
+        Assert.Equal(1, controller.LastPeriod.Index);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_PredictorOrActuatorThrows_LoggedReturnsFalseAndNextPeriodRuns()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        await using ResCoinController controller = Create();
+        _predictor.Throw = new InvalidOperationException("predictor bug");
+        Assert.False(await controller.RunPeriodAsync(default));
+        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("computing the allocation failed", StringComparison.Ordinal));
+
+        _actuator.Throw = new InvalidOperationException("virDomainSetBlockIoTune failed");
+        Assert.False(await controller.RunPeriodAsync(default));
+        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("actuator failed", StringComparison.Ordinal));
+
+        Assert.True(await controller.RunPeriodAsync(default));
+        Assert.Single(_actuator.Plans);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_NaNUsage_CreditNotUpdatedAndEstimateRepeated()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        await using ResCoinController controller = Create(o => o.Capacity.Cpu = 4);
+        await controller.RunPeriodAsync(default);
+        _monitor.Vms["a"] = new ResourceVector(double.NaN, 0);
+        await controller.RunPeriodAsync(default);
+        Assert.Equal(3, controller.LastPeriod.Credits[0].Cpu);
+        Assert.Equal(1, controller.LastPeriod.Estimates[0].Cpu);
+
+        _monitor.Vms["a"] = new ResourceVector(double.PositiveInfinity, 0);
+        Assert.True(await controller.RunPeriodAsync(default));
+        Assert.Equal(3, controller.LastPeriod.Credits[0].Cpu);
+        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("invalid cpu usage", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_ConfiguredCapacityReserveAndTemplates_Applied()
+    {
+        _monitor.Vms["a"] = new ResourceVector(10, 0);
+        _monitor.Vms["b"] = new ResourceVector(10, 0);
+        await using ResCoinController controller = Create(o =>
+        {
+            o.Capacity.Cpu = 12;
+            o.Reserve.Cpu = 2;
+            o.Templates["a"] = new ResourceAmounts { Cpu = 7 };
+            o.DryRun = true;
+        });
+        await controller.RunPeriodAsync(default);
+        ControllerPeriod p = controller.LastPeriod;
+        Assert.Equal(10, p.Capacity.Cpu);
+        Assert.Equal(7, p.Templates[p.IndexOf(new VmId("a"))].Cpu);
+        Assert.Equal(5, p.Templates[p.IndexOf(new VmId("b"))].Cpu); // default: 10 / 2
+        Assert.Equal(16e9, p.Capacity.Memory); // from the monitor
+        Assert.True(_actuator.DryRuns.Single());
+        Assert.Equal(10, p.Allocations[0].Cpu + p.Allocations[1].Cpu, 9);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_ResourceWithoutCapacity_NotScheduled()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0, 5);
+        _monitor.HostCapacity = new ResourceVector(8, 16e9, double.NaN);
+        await using ResCoinController controller = Create(o => o.Resources = ResourceSet.Cpu | ResourceSet.DiskRead);
+        await controller.RunPeriodAsync(default);
+        Assert.Equal(ResourceSet.Cpu, controller.LastPeriod.Resources);
+        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("Resources scheduled changed to Cpu", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RunAsync_PeriodsDrivenByTimer_RestoresOnCancel()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        await using ResCoinController controller = Create(o => o.Period = TimeSpan.FromSeconds(5));
+        using var cts = new CancellationTokenSource();
+        Task loop = controller.RunAsync(cts.Token);
+
+        await WaitUntil(() => _monitor.Calls == 1);
+        _time.Advance(TimeSpan.FromSeconds(4));
+        await Task.Delay(50);
+        Assert.Equal(1, _monitor.Calls);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await WaitUntil(() => _monitor.Calls == 2);
+        _monitor.Throw = new IOException("transient");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await WaitUntil(() => _monitor.Calls == 3);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await WaitUntil(() => _monitor.Calls == 4);
+        await WaitUntil(() => controller.LastPeriod.Index == 3);
+        Assert.Equal(0, _actuator.Restores);
+
+        await cts.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, _actuator.Restores);
+        Assert.Equal(3, _actuator.Plans.Count);
+    }
+
+    [Fact]
+    public async Task DecisionLog_OneJsonLinePerPeriodWithTheDecisions()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "rescoin-test-" + Guid.NewGuid().ToString("N"), "decisions.jsonl");
+        try
+        {
+            _monitor.Vms["a"] = new ResourceVector(1, 1e9);
+            _monitor.Vms["b"] = new ResourceVector(double.NaN, 2e9);
+            await using (ResCoinController controller = Create(o => o.DecisionLogPath = path))
+            {
+                await controller.RunPeriodAsync(default);
+                _time.Advance(TimeSpan.FromSeconds(8));
+                await controller.RunPeriodAsync(default);
+                string[] lines = File.ReadAllLines(path);
+                Assert.Equal(2, lines.Length);
+                using JsonDocument doc = JsonDocument.Parse(lines[1]);
+                JsonElement root = doc.RootElement;
+                Assert.Equal(2, root.GetProperty("index").GetInt64());
+                Assert.Equal(_time.GetUtcNow(), root.GetProperty("timestamp").GetDateTimeOffset());
+                Assert.Equal(["cpu", "memory"], root.GetProperty("resources").EnumerateArray().Select(e => e.GetString()));
+                Assert.Equal(8, root.GetProperty("capacity").GetProperty("cpu").GetDouble());
+                JsonElement[] vms = root.GetProperty("vms").EnumerateArray().ToArray();
+                Assert.Equal(["a", "b"], vms.Select(v => v.GetProperty("vm").GetString()));
+                ControllerPeriod p = controller.LastPeriod;
+                for (int i = 0; i < 2; i++)
+                {
+                    Assert.Equal(p.Allocations[i].Cpu, vms[i].GetProperty("allocation").GetProperty("cpu").GetDouble());
+                    Assert.Equal(p.Credits[i].Memory, vms[i].GetProperty("credit").GetProperty("memory").GetDouble());
+                    Assert.Equal(p.Templates[i].Cpu, vms[i].GetProperty("template").GetProperty("cpu").GetDouble());
+                    Assert.Equal(p.Estimates[i].Cpu, vms[i].GetProperty("estimate").GetProperty("cpu").GetDouble());
+                }
+
+                Assert.Equal(JsonValueKind.Null, vms[1].GetProperty("usage").GetProperty("cpu").ValueKind);
+                Assert.False(vms[0].GetProperty("usage").TryGetProperty("diskRead", out _));
+            }
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Metrics_GaugesReadLastPeriodAndCountersCount()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        using var factory = new TestMeterFactory();
+        var options = new ResCoinOptions { Resources = ResourceSet.Cpu };
+        await using var controller = new ResCoinController(_monitor, _predictor, new CreditAllocator(), _actuator, options, _time, _logger, factory);
+        var seen = new List<(string Name, double Value, string? Vm)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (ReferenceEquals(i.Meter, controller.Meter))
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, v, tags, _) => seen.Add((i.Name, v, Tag(tags, "vm"))));
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) => seen.Add((i.Name, v, Tag(tags, "stage"))));
+        listener.Start();
+
+        Assert.Equal("ResCoin", controller.Meter.Name);
+        await controller.RunPeriodAsync(default);
+        _monitor.Throw = new IOException("x");
+        await controller.RunPeriodAsync(default);
+        listener.RecordObservableInstruments();
+
+        Assert.Contains(seen, s => s.Name == "rescoin.vm.allocation" && s.Vm == "a" && s.Value == controller.LastPeriod.Allocations[0].Cpu);
+        Assert.Contains(seen, s => s.Name == "rescoin.vm.credit" && s.Vm == "a" && s.Value == 7);
+        Assert.Contains(seen, s => s.Name == "rescoin.vm.usage" && s.Vm == "a" && s.Value == 1);
+        Assert.Contains(seen, s => s.Name == "rescoin.periods");
+        Assert.Contains(seen, s => s.Name == "rescoin.period.duration");
+        Assert.Contains(seen, s => s.Name == "rescoin.period.failures" && s.Vm == "monitor");
+    }
+
+    [Fact]
+    public async Task AddResCoin_ResolvesControllerWithNamedPolicyAndPredictor_UserRegistrationWins()
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<TimeProvider>(_time);
+        services.AddSingleton<IMonitor>(_monitor);
+        services.AddSingleton<IActuator>(_actuator);
+        services.AddResCoin(o => { o.Policy = "share"; o.Predictor = "last"; });
+        services.AddResCoin();
+        await using ServiceProvider sp = services.BuildServiceProvider();
+        Assert.Equal("share", sp.GetRequiredService<IAllocator>().Name);
+        Assert.Equal("last", sp.GetRequiredService<IPredictor>().Name);
+        Assert.Same(sp.GetRequiredService<ResCoinController>(), sp.GetRequiredService<ResCoinController>());
+
+        var mine = new DrfAllocator();
+        var services2 = new ServiceCollection().AddSingleton<IMonitor>(_monitor).AddSingleton<IActuator>(_actuator).AddSingleton<IAllocator>(mine);
+        services2.AddResCoin();
+        await using ServiceProvider sp2 = services2.BuildServiceProvider();
+        Assert.Same(mine, sp2.GetRequiredService<IAllocator>());
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        Assert.True(await sp2.GetRequiredService<ResCoinController>().RunPeriodAsync(default));
+    }
+
+    [Fact]
+    public void AddResCoin_InvalidOptions_ResolvingFailsNamingTheKey()
+    {
+        var services = new ServiceCollection().AddSingleton<IMonitor>(_monitor).AddSingleton<IActuator>(_actuator);
+        services.AddResCoin(o => o.Templates["vm1"] = new ResourceAmounts { Cpu = -1 });
+        using ServiceProvider sp = services.BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<ResCoinOptions>>().Value);
+        Assert.Contains("ResCoin:Templates:vm1:Cpu must be ≥ 0", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static string? Tag(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key)
+    {
+        foreach (KeyValuePair<string, object?> t in tags)
+        {
+            if (t.Key == key)
+            {
+                return t.Value as string;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the loop");
+            await Task.Delay(5);
+        }
+    }
+}
+
+internal sealed class TestMeterFactory : IMeterFactory
+{
+    private readonly List<Meter> _meters = [];
+
+    public Meter Create(MeterOptions options)
+    {
+        var meter = new Meter(options);
+        _meters.Add(meter);
+        return meter;
+    }
+
+    public void Dispose() => _meters.ForEach(m => m.Dispose());
+}

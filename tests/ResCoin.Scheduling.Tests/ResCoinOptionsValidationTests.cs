@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Options;
+
+namespace ResCoin.Scheduling.Tests;
+
+public sealed class ResCoinOptionsValidationTests
+{
+    private static string Fails(Action<ResCoinOptions> configure)
+    {
+        var options = new ResCoinOptions();
+        configure(options);
+        var ex = Assert.Throws<OptionsValidationException>(() => new ResCoinController(new FakeMonitor(TimeProvider.System), new EchoPredictor(), new CreditAllocator(), new FakeActuator(), options));
+        return ex.Message;
+    }
+
+    [Fact]
+    public void Defaults_AreValid()
+    {
+        var o = new ResCoinOptions();
+        Assert.Equal(TimeSpan.FromSeconds(8), o.Period);
+        Assert.Equal(10, o.Window);
+        Assert.Equal("ewma", o.Predictor);
+        Assert.Equal("rescoin", o.Policy);
+        Assert.Equal(HeadroomPolicy.ProportionalToTemplate, o.Headroom);
+        Assert.Equal(ResourceSet.All, o.Resources);
+        ResCoinOptionsCrossValidator.ThrowIfInvalid(o);
+    }
+
+    [Fact]
+    public void NegativeTemplate_NamesTheKey()
+        => Assert.Contains("ResCoin:Templates:vm1:Cpu must be ≥ 0", Fails(o => o.Templates["vm1"] = new ResourceAmounts { Cpu = -1 }), StringComparison.Ordinal);
+
+    [Fact]
+    public void NaNTemplateIsUnsetButInfinityFails()
+        => Assert.Contains("ResCoin:Templates:db:Memory", Fails(o => o.Templates["db"] = new ResourceAmounts { Cpu = double.NaN, Memory = double.PositiveInfinity }), StringComparison.Ordinal);
+
+    [Fact]
+    public void ZeroPeriod_NamesTheKey() => Assert.Contains("ResCoin:Period must be > 0", Fails(o => o.Period = TimeSpan.Zero), StringComparison.Ordinal);
+
+    [Fact]
+    public void ZeroWindow_NamesTheKey() => Assert.Contains("ResCoin:Window must be >= 1", Fails(o => o.Window = 0), StringComparison.Ordinal);
+
+    [Fact]
+    public void ReserveNotBelowCapacity_NamesBothKeys()
+        => Assert.Contains("ResCoin:Reserve:Cpu (8) must be less than ResCoin:Capacity:Cpu (8)", Fails(o => { o.Capacity.Cpu = 8; o.Reserve.Cpu = 8; }), StringComparison.Ordinal);
+
+    [Fact]
+    public void NegativeCapacity_NamesTheKey()
+        => Assert.Contains("ResCoin:Capacity:NetTx must be ≥ 0", Fails(o => o.Capacity.NetTx = -5), StringComparison.Ordinal);
+
+    [Fact]
+    public void UnknownPredictor_ListsValidOnes()
+    {
+        string message = Fails(o => o.Predictor = "oracle");
+        Assert.Contains("ResCoin:Predictor 'oracle' is unknown; valid predictors: last, ewma, holt, fastslow, percentile, adaptive", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownPolicy_ListsValidOnes()
+        => Assert.Contains("ResCoin:Policy 'fifo' is unknown; valid policies: rescoin, static, share, drf", Fails(o => o.Policy = "fifo"), StringComparison.Ordinal);
+
+    [Fact]
+    public void MissingPredictor_RequiredAttributeFails()
+        => Assert.Contains("Predictor", Fails(o => o.Predictor = null!), StringComparison.Ordinal);
+
+    [Fact]
+    public void NoResources_Fails()
+        => Assert.Contains("ResCoin:Resources must name at least one", Fails(o => o.Resources = ResourceSet.None), StringComparison.Ordinal);
+
+    [Fact]
+    public void SeveralProblems_AllReported()
+    {
+        string message = Fails(o => { o.Window = -3; o.Policy = "x"; o.Templates["a"] = new ResourceAmounts { NetRx = -1 }; });
+        Assert.Contains("ResCoin:Window", message, StringComparison.Ordinal);
+        Assert.Contains("ResCoin:Policy", message, StringComparison.Ordinal);
+        Assert.Contains("ResCoin:Templates:a:NetRx", message, StringComparison.Ordinal);
+    }
+}
