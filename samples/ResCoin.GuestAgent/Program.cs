@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using ResCoin.GuestAgent;
@@ -36,8 +37,20 @@ var root = new RootCommand("ResCoin in-guest memory agent: answers the host's me
 {
     vsockPort, noVsock, tcp, maxConnections, readTimeout, memInfo, verbose,
 };
-root.SetAction(async (parse, cancellationToken) =>
+root.SetAction(async (parse, invocationToken) =>
 {
+    // SIGTERM (systemd stop) and SIGINT (Ctrl+C) stop the agent gracefully. Registered here rather than left to
+    // System.CommandLine, whose handling did not take effect in the trimmed single-file build (it exited 143 mid-stop).
+    using var stop = CancellationTokenSource.CreateLinkedTokenSource(invocationToken);
+    using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+    using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+    CancellationToken cancellationToken = stop.Token;
+    void OnSignal(PosixSignalContext context)
+    {
+        context.Cancel = true;
+        stop.Cancel();
+    }
+
     using var loggerFactory = new StderrLoggerFactory(parse.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information);
     ILogger log = loggerFactory.CreateLogger("rescoin-guest-agent");
     var options = new GuestAgentServerOptions
@@ -152,7 +165,7 @@ query.SetAction(async (parse, cancellationToken) =>
 root.Add(query);
 
 ParseResult parsed = root.Parse(args);
-return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) }).ConfigureAwait(false);
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);
 
 static GuestAgentServer Start(GuestAgentServerOptions options, ILoggerFactory loggerFactory)
 {

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 
 namespace ResCoin.GuestAgent;
 
@@ -40,7 +39,9 @@ public sealed class GuestAgentClient
     public Task<GuestAgentQueryResult> QueryAsync(CancellationToken cancellationToken = default)
     {
         Span<byte> nonceBytes = stackalloc byte[8];
-        RandomNumberGenerator.Fill(nonceBytes);
+        // Not a secret (the guest sees it): it only has to differ per query. Random.Shared is seeded from the OS and,
+        // unlike RandomNumberGenerator on Linux, does not load libssl, which minimal guests do not have.
+        Random.Shared.NextBytes(nonceBytes);
         return QueryAsync(BinaryPrimitives.ReadUInt64LittleEndian(nonceBytes), cancellationToken);
     }
 

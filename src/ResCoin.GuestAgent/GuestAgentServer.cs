@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -51,7 +50,7 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
         _logger = logger ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(options.MaxConnections, options.MaxConnections);
         Span<byte> id = stackalloc byte[8];
-        RandomNumberGenerator.Fill(id);
+        Random.Shared.NextBytes(id); // not RandomNumberGenerator: that loads libssl, which minimal guests lack
         InstanceId = BitConverter.ToUInt64(id);
     }
 

@@ -114,7 +114,7 @@ public class GuestAgentMonitorTests
         var watch = Stopwatch.StartNew();
         await monitor.QueryManyAsync(vms, max, results, CancellationToken.None);
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"took {watch.Elapsed}");
         Assert.Equal((2014128.0 - 1712344.0) * 1024, results[0].UsedMemoryBytes);
         Assert.Equal(
             [GuestAgentQueryStatus.Ok, GuestAgentQueryStatus.Timeout, GuestAgentQueryStatus.Inconsistent, GuestAgentQueryStatus.ProtocolError, GuestAgentQueryStatus.NotConfigured],

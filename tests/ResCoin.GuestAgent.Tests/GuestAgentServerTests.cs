@@ -166,8 +166,8 @@ public class GuestAgentServerTests(ITestOutputHelper output)
         using Socket socket = await ConnectAsync(server);
         await socket.SendAsync(new byte[] { 0x52, 0x43 }, SocketFlags.None); // half a header, then nothing
         var watch = Stopwatch.StartNew();
-        Assert.True(await PeerClosesAsync(socket, TimeSpan.FromSeconds(5)));
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(4));
+        Assert.True(await PeerClosesAsync(socket, TimeSpan.FromSeconds(10)));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(8));
         await WaitUntilAsync(() => server.OpenConnections == 0);
     }
 
@@ -200,7 +200,7 @@ public class GuestAgentServerTests(ITestOutputHelper output)
         await WaitUntilAsync(() => server.OpenConnections == 2);
         var watch = Stopwatch.StartNew();
         await server.StopAsync();
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"stop took {watch.Elapsed}");
         Assert.Equal(0, server.OpenConnections);
         Assert.True(await PeerClosesAsync(a, TimeSpan.FromSeconds(2)));
         await server.DisposeAsync();
