@@ -1,0 +1,445 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using ResCoin.Simulation;
+using ScottPlot;
+
+namespace ResCoin.Simulator;
+
+/// <summary>Writes <c>report.html</c> and its PNG charts (ScottPlot) into the output directory.</summary>
+public static class HtmlReport
+{
+    private const int ChartWidth = 1000;
+
+    /// <summary>Writes the report.</summary>
+    /// <param name="settings">The settings.</param>
+    /// <param name="result">The results.</param>
+    /// <returns>The path of report.html.</returns>
+    public static string Write(SimulatorSettings settings, EvaluationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(result);
+        string dir = settings.Out;
+        Directory.CreateDirectory(dir);
+        SimulationScenario s = result.Scenario;
+        int window = ChartWindow(s);
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ResCoin simulation report</title><style>")
+            .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:1em 0}")
+            .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f0f0f0}td.l,th.l{text-align:left}")
+            .Append("td.best{color:#080;font-weight:bold}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}</style></head><body>")
+            .Append("<h1>ResCoin simulation report</h1>");
+        html.Append("<p>").Append(Enc(settings.Trace is null ? $"Built-in synthetic scenario, seed {settings.Seed}" : $"Bitbrains traces from {settings.Trace}"))
+            .Append(Enc(FormattableString.Invariant($": {s.Vms.Count} VMs, {s.Periods} periods of {s.Period.TotalSeconds:F0} s, capacity fraction {settings.CapacityFraction}, window {settings.Window}. ")))
+            .Append("Capacity: ").Append(Enc(ConsoleReport.CapacityText(s))).Append(". Every policy ran the real <code>ResCoinController</code> with predictor <b>")
+            .Append(Enc(settings.PolicyPredictor)).Append("</b> on the same demand, capacity and templates.</p>");
+
+        html.Append("<h2>Policies</h2>");
+        AppendPolicyTable(html, result);
+        string unmet = Save(dir, "policies-unmet.png", UnmetChart(result), ChartWidth, 380);
+        html.Append(Img(unmet, "unmet demand per policy and resource"));
+
+        html.Append("<h2>Fairness over time</h2><p>Jain's index over the VMs that wanted the resource of served / demanded, per period (moving average).</p>");
+        foreach (ResourceKind kind in (ReadOnlySpan<ResourceKind>)[ResourceKind.Cpu, ResourceKind.Memory])
+        {
+            if (s.Resources.Contains(kind))
+            {
+                string f = Save(dir, $"fairness-{ResourceKinds.Name(kind)}.png", FairnessChart(result, kind), ChartWidth, 360);
+                html.Append(Img(f, $"fairness over time, {ResourceKinds.Name(kind)}"));
+            }
+        }
+
+        html.Append("<h2>Demand vs allocation (CPU)</h2><p>")
+            .Append(Enc(FormattableString.Invariant($"The {result.RecordedVms.Count} VMs whose demand most exceeds their CPU template; first {window} periods. Grey: demand; colour: allocation in force; dashed: template.")))
+            .Append("</p>");
+        foreach (PolicyRun run in result.Policies)
+        {
+            string f = SaveMulti(dir, $"allocation-{run.Policy}.png", AllocationChart(result, run, window), ChartWidth, 230 * Math.Max(result.RecordedVms.Count, 1));
+            html.Append("<h3>").Append(Enc(run.Policy)).Append("</h3>").Append(Img(f, $"demand vs allocation, {run.Policy}"));
+        }
+
+        PolicyRun? rescoin = null;
+        foreach (PolicyRun run in result.Policies)
+        {
+            if (run.Policy == Scheduling.Allocators.ResCoin)
+            {
+                rescoin = run;
+            }
+        }
+
+        if (rescoin is not null)
+        {
+            html.Append("<h2>Credit over time (rescoin, CPU)</h2><p>Credit = sum over the last window of (template − usage): positive while a VM uses less than its entitlement; it is the weight that divides spare capacity under contention.</p>");
+            string f = Save(dir, "credit.png", CreditChart(result, rescoin, window), ChartWidth, 380);
+            html.Append(Img(f, "credit over time"));
+        }
+
+        html.Append("<h2>Predictors</h2><p>One step ahead on the true (unthrottled) demand of every VM.</p>");
+        AppendPredictorTable(html, result);
+        if (result.Predictions.Count > 0)
+        {
+            string e = Save(dir, "prediction-error.png", PredictionErrorChart(result), ChartWidth, 380);
+            html.Append(Img(e, "prediction error"));
+            if (result.RecordedVms.Count > 0)
+            {
+                string p = Save(dir, "prediction-cpu.png", PredictionChart(result, Math.Min(window, 240)), ChartWidth, 380);
+                html.Append(Img(p, "predicted vs actual CPU"));
+            }
+        }
+
+        html.Append("<p><small>Generated by rescoin-sim. Metrics as defined in DESIGN.md (Evaluation metrics).</small></p></body></html>");
+        string path = Path.Combine(dir, "report.html");
+        File.WriteAllText(path, html.ToString());
+        return path;
+    }
+
+    private static int ChartWindow(SimulationScenario s) => Math.Min(s.Periods, s.Period >= TimeSpan.FromMinutes(1) ? 864 : 720);
+
+    private static string Enc(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Img(string file, string alt) => $"<img src=\"{Enc(file)}\" alt=\"{Enc(alt)}\">";
+
+    private static string Save(string dir, string name, Plot plot, int width, int height)
+    {
+        plot.SavePng(Path.Combine(dir, name), width, height);
+        return name;
+    }
+
+    private static string SaveMulti(string dir, string name, Multiplot plot, int width, int height)
+    {
+        plot.SavePng(Path.Combine(dir, name), width, height);
+        return name;
+    }
+
+    private static Color PolicyColor(int i) => new ScottPlot.Palettes.Category10().GetColor(i);
+
+    private static void AppendPolicyTable(StringBuilder html, EvaluationResult result)
+    {
+        html.Append("<table><tr><th class=l>resource</th><th class=l>policy</th><th>unmet demand</th><th>entitlement violations</th><th>Jain (per period)</th><th>Jain (run)</th><th>utilization</th><th>churn</th></tr>");
+        foreach (ResourceKind kind in ResourceKinds.All)
+        {
+            if (!result.Scenario.Resources.Contains(kind))
+            {
+                continue;
+            }
+
+            foreach (PolicyRun run in result.Policies)
+            {
+                ResourceMetrics m = run.Metrics[kind];
+                html.Append("<tr><td class=l>").Append(ResourceKinds.Name(kind)).Append("</td><td class=l>").Append(Enc(run.Policy)).Append("</td>")
+                    .Append(Cell(Units.Percent(m.UnmetDemand), IsBest(result, kind, run, x => -x.UnmetDemand)))
+                    .Append(Cell(Units.Percent(m.EntitlementViolations), IsBest(result, kind, run, x => -x.EntitlementViolations)))
+                    .Append(Cell(Units.Ratio(m.JainSatisfaction), IsBest(result, kind, run, x => x.JainSatisfaction)))
+                    .Append(Cell(Units.Ratio(m.JainSatisfactionRun), IsBest(result, kind, run, x => x.JainSatisfactionRun)))
+                    .Append(Cell(Units.Percent(m.Utilization), IsBest(result, kind, run, x => x.Utilization)))
+                    .Append(Cell(Units.Percent(m.Churn), IsBest(result, kind, run, x => -x.Churn)))
+                    .Append("</tr>");
+            }
+        }
+
+        html.Append("</table>");
+    }
+
+    private static bool IsBest(EvaluationResult result, ResourceKind kind, PolicyRun run, Func<ResourceMetrics, double> score)
+    {
+        double best = double.MinValue;
+        foreach (PolicyRun r in result.Policies)
+        {
+            best = Math.Max(best, score(r.Metrics[kind]));
+        }
+
+        return score(run.Metrics[kind]) >= best;
+    }
+
+    private static string Cell(string text, bool best) => best ? $"<td class=best>{Enc(text)}</td>" : $"<td>{Enc(text)}</td>";
+
+    private static void AppendPredictorTable(StringBuilder html, EvaluationResult result)
+    {
+        html.Append("<table><tr><th class=l>resource</th><th class=l>predictor</th><th>MAE</th><th>RMSE</th><th>sMAPE</th><th>under-predicted</th></tr>");
+        foreach (ResourceKind kind in ResourceKinds.All)
+        {
+            if (!result.Scenario.Resources.Contains(kind))
+            {
+                continue;
+            }
+
+            double best = double.MaxValue;
+            foreach (PredictionResult p in result.Predictions)
+            {
+                best = Math.Min(best, p[kind].Mae);
+            }
+
+            foreach (PredictionResult p in result.Predictions)
+            {
+                PredictionError e = p[kind];
+                html.Append("<tr><td class=l>").Append(Enc($"{ResourceKinds.Name(kind)} ({Units.Name(kind)})")).Append("</td><td class=l>").Append(Enc(p.Predictor)).Append("</td>")
+                    .Append(Cell(Units.Format(e.Mae, kind), e.Mae <= best)).Append(Cell(Units.Format(e.Rmse, kind), false))
+                    .Append(Cell(Units.Ratio(e.Smape), false)).Append(Cell(Units.Percent(e.UnderPredictionRate), false)).Append("</tr>");
+            }
+        }
+
+        if (result.Predictions.Count > 0 && result.Predictions[0].RawCpuGhz.Count > 0)
+        {
+            foreach (PredictionResult p in result.Predictions)
+            {
+                PredictionError e = p.RawCpuGhz;
+                html.Append("<tr><td class=l>cpu, raw trace rows (GHz)</td><td class=l>").Append(Enc(p.Predictor)).Append("</td>")
+                    .Append(Cell(e.Mae.ToString("F4", CultureInfo.InvariantCulture), false)).Append(Cell(e.Rmse.ToString("F4", CultureInfo.InvariantCulture), false))
+                    .Append(Cell(Units.Ratio(e.Smape), false)).Append(Cell(Units.Percent(e.UnderPredictionRate), false)).Append("</tr>");
+            }
+        }
+
+        html.Append("</table>");
+    }
+
+    private static Plot UnmetChart(EvaluationResult result)
+    {
+        var plot = new Plot();
+        var kinds = new List<ResourceKind>();
+        foreach (ResourceKind kind in ResourceKinds.All)
+        {
+            if (result.Scenario.Resources.Contains(kind))
+            {
+                kinds.Add(kind);
+            }
+        }
+
+        int groups = result.Policies.Count + 1;
+        var bars = new List<Bar>();
+        for (int k = 0; k < kinds.Count; k++)
+        {
+            for (int p = 0; p < result.Policies.Count; p++)
+            {
+                bars.Add(new Bar { Position = (k * groups) + p, Value = result.Policies[p].Metrics[kinds[k]].UnmetDemand * 100, FillColor = PolicyColor(p) });
+            }
+        }
+
+        plot.Add.Bars(bars);
+        var ticks = new double[kinds.Count];
+        var labels = new string[kinds.Count];
+        for (int k = 0; k < kinds.Count; k++)
+        {
+            ticks[k] = (k * groups) + ((result.Policies.Count - 1) / 2.0);
+            labels[k] = ResourceKinds.Name(kinds[k]);
+        }
+
+        plot.Axes.Bottom.SetTicks(ticks, labels);
+        for (int p = 0; p < result.Policies.Count; p++)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = result.Policies[p].Policy, FillColor = PolicyColor(p) });
+        }
+
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Axes.Margins(bottom: 0);
+        plot.Title("Unmet demand per resource (lower is better)");
+        plot.YLabel("unmet demand (% of demand)");
+        return plot;
+    }
+
+    private static Plot FairnessChart(EvaluationResult result, ResourceKind kind)
+    {
+        var plot = new Plot();
+        int periods = result.Scenario.Periods;
+        int smooth = Math.Max(1, periods / 120);
+        for (int p = 0; p < result.Policies.Count; p++)
+        {
+            double[] ys = MovingAverage(result.Policies[p].GetJain(kind), smooth);
+            var sig = plot.Add.Signal(ys);
+            sig.LegendText = result.Policies[p].Policy;
+            sig.Color = PolicyColor(p);
+            sig.LineWidth = 1.5f;
+            sig.Data.Period = result.Scenario.Period.TotalHours;
+        }
+
+        plot.Axes.SetLimitsY(0, 1.05);
+        plot.ShowLegend(Alignment.LowerRight);
+        plot.Title(string.Create(CultureInfo.InvariantCulture, $"Fairness over time, {ResourceKinds.Name(kind)} (Jain's index of served/demanded, moving average of {smooth} periods)"));
+        plot.XLabel("time (hours)");
+        plot.YLabel("Jain's index");
+        return plot;
+    }
+
+    private static Multiplot AllocationChart(EvaluationResult result, PolicyRun run, int window)
+    {
+        var multi = new Multiplot();
+        int n = Math.Max(result.RecordedVms.Count, 1);
+        multi.AddPlots(n);
+        double hours = result.Scenario.Period.TotalHours;
+        for (int k = 0; k < result.RecordedVms.Count; k++)
+        {
+            Plot plot = multi.GetPlot(k);
+            int vm = result.RecordedVms[k];
+            double[] xs = new double[window];
+            for (int t = 0; t < window; t++)
+            {
+                xs[t] = t * hours;
+            }
+
+            var demand = plot.Add.ScatterLine(xs, run.GetCpuDemand(k)[..window].ToArray());
+            demand.LegendText = "demand";
+            demand.Color = Colors.Gray;
+            demand.LineWidth = 2;
+            var alloc = plot.Add.ScatterLine(xs, run.GetCpuAllocation(k)[..window].ToArray());
+            alloc.LegendText = "allocation";
+            alloc.ConnectStyle = ConnectStyle.StepHorizontal;
+            alloc.Color = PolicyColor(IndexOf(result, run));
+            alloc.LineWidth = 1.5f;
+            var template = plot.Add.HorizontalLine(result.Scenario.Templates[vm].Cpu);
+            template.LinePattern = LinePattern.Dashed;
+            template.Color = Colors.Black;
+            template.LineWidth = 1;
+            template.LegendText = "template";
+            plot.Title($"{run.Policy}: VM {result.Scenario.Vms[vm].Name}");
+            plot.YLabel("CPU (cores)");
+            plot.XLabel("time (hours)");
+            plot.Axes.Margins(bottom: 0);
+            plot.ShowLegend(Alignment.UpperRight, Orientation.Horizontal);
+        }
+
+        return multi;
+    }
+
+    private static int IndexOf(EvaluationResult result, PolicyRun run)
+    {
+        for (int i = 0; i < result.Policies.Count; i++)
+        {
+            if (ReferenceEquals(result.Policies[i], run))
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    private static Plot CreditChart(EvaluationResult result, PolicyRun run, int window)
+    {
+        var plot = new Plot();
+        for (int k = 0; k < result.RecordedVms.Count; k++)
+        {
+            var sig = plot.Add.Signal(run.GetCpuCredit(k)[..window].ToArray());
+            sig.LegendText = result.Scenario.Vms[result.RecordedVms[k]].Name;
+            sig.Color = new ScottPlot.Palettes.Category10().GetColor(k + 4);
+            sig.LineWidth = 1.5f;
+            sig.Data.Period = result.Scenario.Period.TotalHours;
+        }
+
+        var zero = plot.Add.HorizontalLine(0);
+        zero.Color = Colors.Black;
+        zero.LineWidth = 1;
+        plot.ShowLegend(Alignment.UpperRight, Orientation.Horizontal);
+        plot.Title("CPU credit under rescoin (sum over the window of template − usage)");
+        plot.XLabel("time (hours)");
+        plot.YLabel("credit (core-periods)");
+        return plot;
+    }
+
+    private static Plot PredictionErrorChart(EvaluationResult result)
+    {
+        var plot = new Plot();
+        var kinds = new List<ResourceKind>();
+        foreach (ResourceKind kind in ResourceKinds.All)
+        {
+            if (result.Scenario.Resources.Contains(kind))
+            {
+                kinds.Add(kind);
+            }
+        }
+
+        int groups = result.Predictions.Count + 1;
+        var bars = new List<Bar>();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int k = 0; k < kinds.Count; k++)
+        {
+            for (int p = 0; p < result.Predictions.Count; p++)
+            {
+                bars.Add(new Bar { Position = (k * groups) + p, Value = result.Predictions[p][kinds[k]].Smape, FillColor = palette.GetColor(p) });
+            }
+        }
+
+        plot.Add.Bars(bars);
+        var ticks = new double[kinds.Count];
+        var labels = new string[kinds.Count];
+        for (int k = 0; k < kinds.Count; k++)
+        {
+            ticks[k] = (k * groups) + ((result.Predictions.Count - 1) / 2.0);
+            labels[k] = ResourceKinds.Name(kinds[k]);
+        }
+
+        plot.Axes.Bottom.SetTicks(ticks, labels);
+        for (int p = 0; p < result.Predictions.Count; p++)
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = result.Predictions[p].Predictor, FillColor = palette.GetColor(p) });
+        }
+
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.Axes.Margins(bottom: 0);
+        plot.Title("Prediction error per resource: sMAPE (0 = perfect, 2 = worst; lower is better)");
+        plot.YLabel("sMAPE");
+        return plot;
+    }
+
+    private static Plot PredictionChart(EvaluationResult result, int window)
+    {
+        var plot = new Plot();
+        int vm = result.RecordedVms[0];
+        ReadOnlySpan<double> demand = result.Scenario.Vms[vm].GetDemand(ResourceKind.Cpu);
+        var d = plot.Add.Signal(demand[..window].ToArray());
+        d.LegendText = "actual demand";
+        d.Color = Colors.Black;
+        d.LineWidth = 2.5f;
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int p = 0; p < result.Predictions.Count; p++)
+        {
+            double[] est = result.Predictions[p].GetCpuEstimates(0)[..window].ToArray();
+            est[0] = est.Length > 1 ? est[1] : 0;
+            var sig = plot.Add.Signal(est);
+            sig.LegendText = result.Predictions[p].Predictor;
+            sig.Color = palette.GetColor(p);
+            sig.LineWidth = 1.2f;
+        }
+
+        plot.ShowLegend(Alignment.UpperRight, Orientation.Horizontal);
+        plot.Axes.Margins(bottom: 0);
+        plot.Title($"CPU demand of VM {result.Scenario.Vms[vm].Name} and each predictor's one-step-ahead estimate (first {window} periods)");
+        plot.XLabel("period");
+        plot.YLabel("CPU (cores)");
+        return plot;
+    }
+
+    private static double[] MovingAverage(ReadOnlySpan<double> values, int width)
+    {
+        var result = new double[values.Length];
+        double sum = 0;
+        int count = 0;
+        var window = new Queue<double>();
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = values[i];
+            if (double.IsFinite(v))
+            {
+                window.Enqueue(v);
+                sum += v;
+                count++;
+            }
+            else
+            {
+                window.Enqueue(double.NaN);
+            }
+
+            if (window.Count > width)
+            {
+                double old = window.Dequeue();
+                if (double.IsFinite(old))
+                {
+                    sum -= old;
+                    count--;
+                }
+            }
+
+            result[i] = count > 0 ? sum / count : 1;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,50 @@
+namespace ResCoin.Simulator;
+
+/// <summary>The simulator's validated command-line settings.</summary>
+public sealed record SimulatorSettings
+{
+    /// <summary>The built-in scenario's default number of periods.</summary>
+    public const int DefaultSyntheticPeriods = 720;
+
+    /// <summary>The default capacity fraction.</summary>
+    public const double DefaultCapacityFraction = 0.6;
+
+    /// <summary>The default seed.</summary>
+    public const int DefaultSeed = 42;
+
+    /// <summary>The predictor the policies run with when <c>--predictors</c> is not given (the controller's default).</summary>
+    public const string DefaultPolicyPredictor = "ewma";
+
+    /// <summary>The Bitbrains directory, or null for the built-in scenario.</summary>
+    public string? Trace { get; init; }
+
+    /// <summary>The number of VMs (trace: the first N files; synthetic: N generated VMs); null for all / 12.</summary>
+    public int? Vms { get; init; }
+
+    /// <summary>The number of periods; null for the whole trace / 720 synthetic periods.</summary>
+    public int? Periods { get; init; }
+
+    /// <summary>Capacity per resource = F × Σ VM p95 demand.</summary>
+    public double CapacityFraction { get; init; } = DefaultCapacityFraction;
+
+    /// <summary>The credit window in periods.</summary>
+    public int Window { get; init; } = ResCoin.Scheduling.ResCoinOptions.DefaultWindow;
+
+    /// <summary>The policies to compare.</summary>
+    public IReadOnlyList<string> Policies { get; init; } = [];
+
+    /// <summary>The predictors to score.</summary>
+    public IReadOnlyList<string> Predictors { get; init; } = [];
+
+    /// <summary>The predictor the controller uses in every policy run.</summary>
+    public string PolicyPredictor { get; init; } = DefaultPolicyPredictor;
+
+    /// <summary>The seed of the synthetic workloads.</summary>
+    public int Seed { get; init; } = DefaultSeed;
+
+    /// <summary>Where to write the JSON metrics, or null.</summary>
+    public string? Json { get; init; }
+
+    /// <summary>Where to write report.html and its charts.</summary>
+    public string Out { get; init; } = "out";
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace ResCoin.Simulator;
+
+/// <summary>Human units for tables and charts (JSON keeps the base units).</summary>
+internal static class Units
+{
+    public static double Scale(ResourceKind kind) => kind switch
+    {
+        ResourceKind.Cpu => 1,
+        ResourceKind.Memory => 1024d * 1024 * 1024,
+        _ => 1024d * 1024,
+    };
+
+    public static string Name(ResourceKind kind) => kind switch
+    {
+        ResourceKind.Cpu => "cores",
+        ResourceKind.Memory => "GiB",
+        _ => "MiB/s",
+    };
+
+    public static string Format(double value, ResourceKind kind)
+        => (value / Scale(kind)).ToString(Math.Abs(value / Scale(kind)) >= 100 ? "F1" : "F3", CultureInfo.InvariantCulture);
+
+    public static string Percent(double value) => (value * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
+
+    public static string Ratio(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,226 @@
+using Microsoft.Extensions.Logging;
+using ResCoin.Scheduling;
+
+namespace ResCoin.Simulation;
+
+/// <summary>Options of one policy run.</summary>
+public sealed class SimulationRunOptions
+{
+    /// <summary>The credit window, in periods (<see cref="ResCoinOptions.Window"/>).</summary>
+    public int Window { get; set; } = ResCoinOptions.DefaultWindow;
+
+    /// <summary>Where the credit allocator puts idle capacity.</summary>
+    public HeadroomPolicy Headroom { get; set; } = HeadroomPolicy.ProportionalToTemplate;
+
+    /// <summary>Scenario indices of the VMs whose CPU demand, allocation and credit are recorded per period (for charts).</summary>
+    public IReadOnlyList<int> RecordVms { get; set; } = [];
+
+    /// <summary>Called every so many periods with the number of periods done since the last call.</summary>
+    public Action<int>? Progress { get; set; }
+}
+
+/// <summary>What one policy run produced: its metrics and the recorded series.</summary>
+public sealed class PolicyRun
+{
+    private readonly double[][] _demand;
+    private readonly double[][] _allocation;
+    private readonly double[][] _credit;
+    private readonly double[][] _jain;
+
+    internal PolicyRun(string policy, string predictor, PolicyMetrics metrics, TimeSpan elapsed, int[] recordVms, double[][] demand, double[][] allocation, double[][] credit, double[][] jain)
+    {
+        Policy = policy;
+        Predictor = predictor;
+        Metrics = metrics;
+        Elapsed = elapsed;
+        RecordedVms = recordVms;
+        _demand = demand;
+        _allocation = allocation;
+        _credit = credit;
+        _jain = jain;
+    }
+
+    /// <summary>The policy's name.</summary>
+    public string Policy { get; }
+
+    /// <summary>The predictor the controller used.</summary>
+    public string Predictor { get; }
+
+    /// <summary>The evaluation metrics.</summary>
+    public PolicyMetrics Metrics { get; }
+
+    /// <summary>The wall time the run took.</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>The scenario indices of the recorded VMs.</summary>
+    public IReadOnlyList<int> RecordedVms { get; }
+
+    /// <summary>A recorded VM's CPU demand per period.</summary>
+    /// <param name="recorded">The position in <see cref="RecordedVms"/>.</param>
+    /// <returns>Cores per period.</returns>
+    public ReadOnlySpan<double> GetCpuDemand(int recorded) => _demand[recorded];
+
+    /// <summary>A recorded VM's CPU allocation in force during each period.</summary>
+    /// <param name="recorded">The position in <see cref="RecordedVms"/>.</param>
+    /// <returns>Cores per period.</returns>
+    public ReadOnlySpan<double> GetCpuAllocation(int recorded) => _allocation[recorded];
+
+    /// <summary>A recorded VM's CPU credit at the end of each period.</summary>
+    /// <param name="recorded">The position in <see cref="RecordedVms"/>.</param>
+    /// <returns>Core-periods per period.</returns>
+    public ReadOnlySpan<double> GetCpuCredit(int recorded) => _credit[recorded];
+
+    /// <summary>Jain's index of served/demanded over the VMs in each period (NaN when nobody wanted the resource).</summary>
+    /// <param name="kind">The resource.</param>
+    /// <returns>One value per period.</returns>
+    public ReadOnlySpan<double> GetJain(ResourceKind kind) => _jain[(int)kind];
+}
+
+/// <summary>Runs the real <see cref="ResCoinController"/> against a <see cref="SimulatedHost"/>, one period at a time, on simulated time.</summary>
+public static class SimulationRunner
+{
+    private const int ProgressEvery = 64;
+
+    /// <summary>
+    /// Simulates every period of the scenario under one policy: each period the controller samples the host
+    /// (usage = min(demand, allocation in force)), updates credits, predicts, allocates and applies the plan,
+    /// which governs the next period. The first period runs at the templates.
+    /// </summary>
+    /// <param name="scenario">The scenario (the same for every policy).</param>
+    /// <param name="policy">The policy name (<see cref="Allocators.Names"/>).</param>
+    /// <param name="predictor">A fresh predictor for the controller (<c>Predictors.Create(name)</c> or an <see cref="OraclePredictor"/>).</param>
+    /// <param name="options">Run options; defaults when null.</param>
+    /// <param name="cancellationToken">Cancels the run.</param>
+    /// <returns>The metrics and recordings.</returns>
+    /// <exception cref="ArgumentException">Unknown policy.</exception>
+    /// <exception cref="InvalidOperationException">A controller period failed (the message carries the controller's error).</exception>
+    public static async Task<PolicyRun> RunPolicyAsync(SimulationScenario scenario, string policy, IPredictor predictor, SimulationRunOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        ArgumentNullException.ThrowIfNull(predictor);
+        options ??= new SimulationRunOptions();
+        IAllocator allocator = Allocators.Create(policy, options.Headroom);
+        var clock = new SimulationClock(scenario.Start);
+        var host = new SimulatedHost(scenario, clock);
+        var controllerOptions = new ResCoinOptions
+        {
+            Period = scenario.Period,
+            Window = options.Window,
+            Capacity = ResourceAmounts.FromVector(scenario.Capacity),
+            Resources = scenario.Resources,
+            Headroom = options.Headroom,
+            // The controller uses the predictor instance it is given; the option only has to name a registered
+            // predictor to pass validation (the simulator's "oracle" is not in the registry).
+            Predictor = IsRegistered(predictor.Name) ? predictor.Name : ResCoinOptions.DefaultPredictor,
+            Policy = allocator.Name,
+        };
+        VmId[] ids = scenario.VmIds.ToArray();
+        for (int i = 0; i < ids.Length; i++)
+        {
+            controllerOptions.Templates[ids[i].Name] = ResourceAmounts.FromVector(scenario.Templates[i]);
+        }
+
+        int[] record = [.. options.RecordVms];
+        int periods = scenario.Periods;
+        double[][] demand = NewSeries(record.Length, periods);
+        double[][] allocation = NewSeries(record.Length, periods);
+        double[][] credit = NewSeries(record.Length, periods);
+        double[][] jain = NewSeries(ResourceKinds.Count, periods);
+        var logger = new CapturingLogger();
+        long started = TimeProvider.System.GetTimestamp();
+        var controller = new ResCoinController(host, predictor, allocator, host, controllerOptions, clock, logger);
+        await using (controller.ConfigureAwait(false))
+        {
+            int pending = 0;
+            for (int t = 0; t < periods; t++)
+            {
+                for (int k = 0; k < record.Length; k++)
+                {
+                    allocation[k][t] = host.Allocations[record[k]].Cpu;
+                    demand[k][t] = scenario.Vms[record[k]].GetDemand(ResourceKind.Cpu)[t];
+                }
+
+                bool ok = await controller.RunPeriodAsync(cancellationToken).ConfigureAwait(false);
+                if (!ok)
+                {
+                    throw new InvalidOperationException($"Policy '{policy}', period {t}: the controller failed: {logger.LastError ?? "no detail"}", logger.LastException);
+                }
+
+                ControllerPeriod last = controller.LastPeriod;
+                ReadOnlySpan<VmId> vms = last.Vms;
+                for (int k = 0; k < record.Length; k++)
+                {
+                    int at = record[k] < vms.Length && vms[record[k]] == ids[record[k]] ? record[k] : last.IndexOf(ids[record[k]]);
+                    credit[k][t] = at >= 0 ? last.Credits[at].Cpu : double.NaN;
+                }
+
+                ResourceVector j = host.LastJain;
+                for (int r = 0; r < ResourceKinds.Count; r++)
+                {
+                    jain[r][t] = j[r];
+                }
+
+                clock.Advance(scenario.Period);
+                if (++pending == ProgressEvery)
+                {
+                    options.Progress?.Invoke(pending);
+                    pending = 0;
+                }
+            }
+
+            if (pending > 0)
+            {
+                options.Progress?.Invoke(pending);
+            }
+        }
+
+        TimeSpan elapsed = TimeProvider.System.GetElapsedTime(started);
+        return new PolicyRun(allocator.Name, predictor.Name, host.GetMetrics(), elapsed, record, demand, allocation, credit, jain);
+    }
+
+    private static bool IsRegistered(string name)
+    {
+        foreach (string n in Prediction.Predictors.Names)
+        {
+            if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static double[][] NewSeries(int count, int length)
+    {
+        var s = new double[count][];
+        for (int i = 0; i < count; i++)
+        {
+            s[i] = new double[length];
+        }
+
+        return s;
+    }
+
+    /// <summary>Keeps the controller's last error so a failed period can be reported instead of silently skipped.</summary>
+    private sealed class CapturingLogger : ILogger<ResCoinController>
+    {
+        public string? LastError { get; private set; }
+
+        public Exception? LastException { get; private set; }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (logLevel >= LogLevel.Error)
+            {
+                LastError = exception is null ? formatter(state, exception) : $"{formatter(state, exception)}: {exception.Message}";
+                LastException = exception;
+            }
+        }
+    }
+}
