@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using ResCoin.GuestAgent;
 using ResCoin.GuestAgent.Daemon;
@@ -184,9 +183,21 @@ static GuestAgentServer Start(GuestAgentServerOptions options, ILoggerFactory lo
 
 static bool TryParseListenAddress(string text, out IPEndPoint? endPoint)
 {
+    // ADDRESS:PORT with an IP literal and an explicit port (IPEndPoint.TryParse alone would accept a missing port).
     endPoint = null;
-    return Regex.IsMatch(text, @"^(\[[0-9A-Fa-f:.%a-zA-Z0-9]+\]|[0-9.]+):[0-9]{1,5}$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))
-        && IPEndPoint.TryParse(text, out endPoint);
+    int colon = text.LastIndexOf(':');
+    if (colon <= 0 || colon == text.Length - 1 || text.Length - colon - 1 > 5 || text.AsSpan(colon + 1).ContainsAnyExceptInRange('0', '9'))
+    {
+        return false;
+    }
+
+    bool bracketed = text[0] == '[' && text[colon - 1] == ']';
+    if (!bracketed && text.AsSpan(0, colon).Contains(':'))
+    {
+        return false;
+    }
+
+    return IPEndPoint.TryParse(text, out endPoint);
 }
 
 static int Fail(string message)
