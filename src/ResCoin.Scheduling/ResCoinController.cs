@@ -20,7 +20,7 @@ namespace ResCoin.Scheduling;
 /// the histogram <c>rescoin.period.duration</c> (s) and the counters <c>rescoin.periods</c> and
 /// <c>rescoin.period.failures</c> (tag <c>stage</c>).
 /// </remarks>
-public sealed class ResCoinController : IAsyncDisposable
+public sealed class ResCoinController : IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan s_restoreTimeout = TimeSpan.FromSeconds(30);
 
@@ -256,6 +256,13 @@ public sealed class ResCoinController : IAsyncDisposable
     /// <returns>A completed task.</returns>
     public ValueTask DisposeAsync()
     {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Closes the decision log and the meter (when the controller created it). Does not restore settings: <see cref="RunAsync"/> does that when it stops.</summary>
+    public void Dispose()
+    {
         if (!_disposed)
         {
             _disposed = true;
@@ -265,8 +272,6 @@ public sealed class ResCoinController : IAsyncDisposable
                 _metrics.Dispose();
             }
         }
-
-        return ValueTask.CompletedTask;
     }
 
     private void Compute()
