@@ -10,7 +10,8 @@ using ResCoin.Cgroups.Parsing;
 namespace ResCoin.Cgroups;
 
 /// <summary>
-/// Applies allocations to cgroups. v2: CPU through <c>cpu.max</c> (cap) and <c>cpu.weight</c> (share), memory through
+/// Applies allocations to cgroups. v2: CPU through <c>cpu.max</c> (cap) and <c>cpu.weight</c> (share: the default weight at the
+/// plan's mean CPU allocation, proportional to the allocation otherwise), memory through
 /// <c>memory.high</c>, disk through <c>io.max</c> on the configured devices. v1: <c>cpu.cfs_quota_us</c>/<c>cpu.cfs_period_us</c>
 /// and <c>cpu.shares</c>, <c>memory.soft_limit_in_bytes</c>, <c>blkio.throttle.read_bps_device</c>/<c>write_bps_device</c>.
 /// Hard memory limits (<c>memory.max</c>, <c>memory.limit_in_bytes</c>) are written only when
@@ -38,6 +39,7 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
     private readonly long _pageSize = Environment.SystemPageSize;
     private SettingsJournal? _journal;
     private bool _recovered;
+    private double _meanCpu;
     private byte[] _buffer = new byte[4096];
 
     /// <summary>Creates an actuator for the host's cgroups.</summary>
@@ -140,6 +142,21 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
         ReadOnlySpan<ResourceVector> allocations = plan.Allocations;
         ReadOnlySpan<ResourceVector> usage = plan.Usage;
         ResourceSet resources = plan.Resources;
+
+        // Weights are relative to siblings the scheduler does not manage too; normalizing to the default weight at the
+        // mean allocation keeps the proportions among the scheduled cgroups without starving them against the rest.
+        double sum = 0;
+        int counted = 0;
+        for (int i = 0; i < allocations.Length; i++)
+        {
+            if (double.IsFinite(allocations[i].Cpu) && allocations[i].Cpu > 0)
+            {
+                sum += allocations[i].Cpu;
+                counted++;
+            }
+        }
+
+        _meanCpu = counted > 0 ? sum / counted : double.NaN;
         for (int i = 0; i < vms.Length; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -237,7 +254,13 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
             }
         }
 
-        // Weight (v2: 1..10000, 100 per core) / shares (v1: 2..262144, 1024 per core): the proportional share under contention.
+        // Weight (v2: 1..10000, default 100) / shares (v1: 2..262144, default 1024): the default at the plan's mean CPU
+        // allocation, proportional to the allocation otherwise.
+        if (!(_meanCpu > 0))
+        {
+            return;
+        }
+
         string weightPath = _layout.UsesV2 ? p.CpuWeight : p.CpuShares;
         if (!TryRead(weightPath, out ReadOnlySpan<byte> w))
         {
@@ -245,9 +268,10 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
         }
 
         long currentWeight = CgroupParsers.ParseInteger(w, weightPath);
+        double relative = Math.Max(cores, 0) / _meanCpu;
         long weight = _layout.UsesV2
-            ? Math.Clamp((long)Math.Round(cores * 100), 1, 10_000)
-            : Math.Clamp((long)Math.Round(cores * 1024), 2, 262_144);
+            ? Math.Clamp((long)Math.Round(relative * 100), 1, 10_000)
+            : Math.Clamp((long)Math.Round(relative * 1024), 2, 262_144);
         if (Math.Abs(weight - currentWeight) > _options.DeadBandFraction * currentWeight)
         {
             int n = CgroupParsers.FormatInteger(weight, text);

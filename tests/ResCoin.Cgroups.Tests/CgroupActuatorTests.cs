@@ -30,7 +30,7 @@ public sealed class CgroupActuatorTests : IDisposable
         await actuator.ApplyAsync(Plan(Vm1Name, new ResourceVector(0.2, 600 * MiB, 5 * MiB, 2 * MiB), usedMemory: 400 * MiB), CancellationToken.None);
 
         Assert.Equal("20000 100000\n", tree.Read(Vm1 + "/cpu.max"));
-        Assert.Equal("20\n", tree.Read(Vm1 + "/cpu.weight"));
+        Assert.Equal("100\n", tree.Read(Vm1 + "/cpu.weight")); // one cgroup: the default weight
         Assert.Equal($"{600 * 1024 * 1024}\n", tree.Read(Vm1 + "/memory.high"));
         Assert.Equal("8:0 rbps=5242880 wbps=2097152\n", tree.Read(Vm1 + "/io.max"));
         Assert.Equal("1073741824\n", tree.Read(Vm1 + "/memory.max")); // never touched
@@ -106,7 +106,7 @@ public sealed class CgroupActuatorTests : IDisposable
 
         Assert.Contains(logger.Lines, l => l.StartsWith("Error:", StringComparison.Ordinal) && l.Contains(Vm1 + "/cpu.max = 20000 100000", StringComparison.Ordinal) && l.Contains("Invalid argument", StringComparison.Ordinal));
         Assert.Equal("50000 100000\n", tree.Read(Vm1 + "/cpu.max"));
-        Assert.Equal("20\n", tree.Read(Vm1 + "/cpu.weight"));
+        Assert.Equal("100\n", tree.Read(Vm1 + "/cpu.weight"));
         Assert.Equal($"{600 * 1024 * 1024}\n", tree.Read(Vm1 + "/memory.high"));
         Assert.Equal("8:0 rbps=5242880 wbps=2097152\n", tree.Read(Vm1 + "/io.max"));
     }
@@ -144,7 +144,7 @@ public sealed class CgroupActuatorTests : IDisposable
 
         Assert.Equal("50000 100000\n", tree.Read(Vm1 + "/cpu.max"));
         Assert.Equal("max\n", tree.Read(Vm1 + "/memory.high"));
-        Assert.Contains(logger.Lines, l => l.Contains("restoring 3 settings a previous run left", StringComparison.Ordinal));
+        Assert.Contains(logger.Lines, l => l.Contains("restoring 2 settings a previous run left", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -154,9 +154,13 @@ public sealed class CgroupActuatorTests : IDisposable
         CgroupOptions options = Options();
         options.WorkConserving = true;
         using var actuator = new CgroupActuator(options, tree.FileSystem, null);
-        await actuator.ApplyAsync(Plan(Vm1Name, new ResourceVector(3, double.NaN, double.NaN, double.NaN), usedMemory: double.NaN), CancellationToken.None);
+        AllocationPlan plan = Plan(Vm1Name, new ResourceVector(3, double.NaN, double.NaN, double.NaN), usedMemory: double.NaN);
+        plan.Add(new VmId("machine.slice/machine-qemu-2-vm2.scope"), new ResourceVector(1, double.NaN), new ResourceVector(1, double.NaN));
+        await actuator.ApplyAsync(plan, CancellationToken.None);
         Assert.Equal("50000 100000\n", tree.Read(Vm1 + "/cpu.max"));
-        Assert.Equal("300\n", tree.Read(Vm1 + "/cpu.weight"));
+        Assert.Equal("max 100000\n", tree.Read("/sys/fs/cgroup/machine.slice/machine-qemu-2-vm2.scope/cpu.max"));
+        Assert.Equal("150\n", tree.Read(Vm1 + "/cpu.weight")); // 100 at the mean (2 cores), proportional around it
+        Assert.Equal("50\n", tree.Read("/sys/fs/cgroup/machine.slice/machine-qemu-2-vm2.scope/cpu.weight"));
     }
 
     [Fact]
@@ -172,7 +176,7 @@ public sealed class CgroupActuatorTests : IDisposable
 
         Assert.Equal("20000\n", tree.Read(cpu + "/cpu.cfs_quota_us"));
         Assert.Equal("100000\n", tree.Read(cpu + "/cpu.cfs_period_us"));
-        Assert.Equal("205\n", tree.Read(cpu + "/cpu.shares"));
+        Assert.Equal("1024\n", tree.Read(cpu + "/cpu.shares"));
         Assert.Equal($"{300 * 1024 * 1024}\n", tree.Read(mem + "/memory.soft_limit_in_bytes"));
         Assert.Equal("8:0 5242880\n", tree.Read(blk + "/blkio.throttle.read_bps_device"));
         Assert.Equal("8:0 4194304\n", tree.Read(blk + "/blkio.throttle.write_bps_device"));
