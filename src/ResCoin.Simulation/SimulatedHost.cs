@@ -209,7 +209,9 @@ public sealed class SimulatedHost : IMonitor, IActuator
 
             if (!double.IsNaN(previousAlloc))
             {
-                _churn[r] += Math.Abs(alloc - previousAlloc) / capacity;
+                // Changes below 1e-12 of the capacity are rounding (e.g. templates passed through the options), not churn.
+                double change = Math.Abs(alloc - previousAlloc);
+                _churn[r] += change > Epsilon * capacity ? change / capacity : 0;
                 _churnCount[r]++;
             }
 
@@ -270,13 +272,17 @@ public sealed class SimulatedHost : IMonitor, IActuator
                 values[r] = new ResourceMetrics(
                     UnmetDemand: _demand[r] > 0 ? _unmet[r] / _demand[r] : 0,
                     EntitlementViolations: _pairs[r] > 0 ? (double)_violations[r] / _pairs[r] : 0,
-                    JainSatisfaction: _jainPeriods[r] > 0 ? _jainSum[r] / _jainPeriods[r] : 1,
-                    JainSatisfactionRun: m > 0 && sxx > 0 ? sx * sx / (m * sxx) : 1,
-                    Utilization: periods > 0 && capacity > 0 ? _served[r] / (capacity * periods) : 0,
+                    JainSatisfaction: RoundingToOne(_jainPeriods[r] > 0 ? _jainSum[r] / _jainPeriods[r] : 1),
+                    JainSatisfactionRun: RoundingToOne(m > 0 && sxx > 0 ? sx * sx / (m * sxx) : 1),
+                    Utilization: RoundingToOne(periods > 0 && capacity > 0 ? _served[r] / (capacity * periods) : 0),
                     Churn: _churnCount[r] > 0 ? _churn[r] / _churnCount[r] : 0);
             }
 
             return new PolicyMetrics(_scenario.Resources, values, periods, _vmServed.Length);
         }
+
+        // A ratio that can only exceed 1 by floating-point rounding is reported as 1; a real excess (an allocator
+        // handing out more than the capacity) is left visible.
+        private static double RoundingToOne(double value) => value > 1 && value <= 1 + 1e-9 ? 1 : value;
     }
 }

@@ -1,0 +1,226 @@
+using System.Text.Json;
+using ResCoin.Simulator;
+
+namespace ResCoin.Simulation.Tests;
+
+/// <summary>Runs the rescoin-sim command in-process on generated traces and checks its JSON, exit codes and messages.</summary>
+public sealed class SimulatorEndToEndTests : IDisposable
+{
+    private static readonly string[] s_policies = ["rescoin", "static", "share", "drf"];
+    private static readonly string[] s_predictors = ["last", "ewma", "holt", "fastslow", "percentile", "adaptive"];
+    private readonly TraceFiles _files = new();
+
+    public void Dispose() => _files.Dispose();
+
+    private string Out(string name) => Path.Combine(_files.Directory, name);
+
+    private static async Task<(int Code, string Stdout, string Stderr)> Run(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = await SimulatorApp.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Trace_OraclePredictor_RescoinHasNoEntitlementViolations_StaticHasNoChurn()
+    {
+        string traces = Path.Combine(_files.Directory, "traces");
+        Directory.CreateDirectory(traces);
+        using (var set = new TraceFiles())
+        {
+            set.WriteSyntheticSet(vms: 8, rows: 150, seed: 4);
+            foreach (string f in Directory.GetFiles(set.Directory))
+            {
+                File.Copy(f, Path.Combine(traces, Path.GetFileName(f)));
+            }
+        }
+
+        string json = Out("oracle.json");
+        var (code, stdout, stderr) = await Run("--trace", traces, "--predictors", "oracle,last", "--json", json, "--out", Out("report"));
+
+        Assert.True(code == 0, stderr);
+        Assert.Contains("Policies", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Out("report"), "report.html")));
+        Assert.True(File.Exists(Path.Combine(Out("report"), "allocation-rescoin.png")));
+
+        using JsonDocument doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        JsonElement root = doc.RootElement;
+        JsonElement scenario = root.GetProperty("scenario");
+        Assert.Equal("trace", scenario.GetProperty("source").GetString());
+        Assert.Equal(8, scenario.GetProperty("vms").GetInt32());
+        Assert.InRange(scenario.GetProperty("periods").GetInt32(), 149, 151);
+        Assert.Equal("oracle", scenario.GetProperty("policyPredictor").GetString());
+        string[] resources = scenario.GetProperty("resources").EnumerateArray().Select(e => e.GetString()!).ToArray();
+        Assert.Equal(["cpu", "memory", "diskRead", "diskWrite", "netRx", "netTx"], resources);
+        foreach (string r in resources)
+        {
+            double capacity = scenario.GetProperty("capacity").GetProperty(r).GetDouble();
+            Assert.True(capacity > 0);
+            Assert.True(scenario.GetProperty("templateSum").GetProperty(r).GetDouble() <= capacity * (1 + 1e-12), $"templates exceed capacity for {r}");
+        }
+
+        Assert.Equal(s_policies, root.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("policy").GetString()));
+        foreach (JsonElement policy in root.GetProperty("policies").EnumerateArray())
+        {
+            string name = policy.GetProperty("policy").GetString()!;
+            Assert.Equal("oracle", policy.GetProperty("predictor").GetString());
+            foreach (string r in resources)
+            {
+                JsonElement m = policy.GetProperty("resources").GetProperty(r);
+                foreach (string metric in new[] { "unmetDemand", "entitlementViolations", "jainSatisfaction", "jainSatisfactionRun", "utilization", "churn" })
+                {
+                    Assert.InRange(m.GetProperty(metric).GetDouble(), 0, 1);
+                }
+
+                Assert.True(m.GetProperty("jainSatisfaction").GetDouble() > 0);
+                if (name == "static")
+                {
+                    Assert.Equal(0, m.GetProperty("churn").GetDouble());
+                }
+
+                if (name == "rescoin")
+                {
+                    Assert.True(m.GetProperty("entitlementViolations").GetDouble() == 0, $"rescoin violated entitlements on {r}");
+                }
+            }
+        }
+
+        JsonElement[] predictors = root.GetProperty("predictors").EnumerateArray().ToArray();
+        Assert.Equal(["oracle", "last"], predictors.Select(p => p.GetProperty("predictor").GetString()));
+        JsonElement oracleCpu = predictors[0].GetProperty("resources").GetProperty("cpu");
+        Assert.Equal(0, oracleCpu.GetProperty("mae").GetDouble());
+        Assert.True(predictors[1].GetProperty("resources").GetProperty("cpu").GetProperty("mae").GetDouble() > 0);
+        Assert.True(predictors[1].GetProperty("rawCpuGhz").GetProperty("count").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task Synthetic_EveryPolicyAndPredictor_MetricsInRange()
+    {
+        string json = Out("all.json");
+        var (code, _, stderr) = await Run("--periods", "120", "--json", json, "--out", Out("all"));
+        Assert.True(code == 0, stderr);
+
+        using JsonDocument doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        JsonElement root = doc.RootElement;
+        Assert.Equal("synthetic", root.GetProperty("scenario").GetProperty("source").GetString());
+        Assert.Equal(12, root.GetProperty("scenario").GetProperty("vms").GetInt32());
+        Assert.Equal(s_policies, root.GetProperty("policies").EnumerateArray().Select(p => p.GetProperty("policy").GetString()));
+        Assert.Equal(s_predictors, root.GetProperty("predictors").EnumerateArray().Select(p => p.GetProperty("predictor").GetString()));
+        foreach (JsonElement p in root.GetProperty("predictors").EnumerateArray())
+        {
+            foreach (JsonProperty r in p.GetProperty("resources").EnumerateObject())
+            {
+                Assert.True(r.Value.GetProperty("mae").GetDouble() >= 0);
+                Assert.InRange(r.Value.GetProperty("smape").GetDouble(), 0, 2);
+                Assert.InRange(r.Value.GetProperty("underPredictionRate").GetDouble(), 0, 1);
+            }
+
+            Assert.Equal(JsonValueKind.Null, p.GetProperty("rawCpuGhz").ValueKind);
+        }
+
+        foreach (string png in new[] { "fairness-cpu.png", "credit.png", "prediction-error.png", "policies-unmet.png" })
+        {
+            Assert.True(new FileInfo(Path.Combine(Out("all"), png)).Length > 1000, png);
+        }
+    }
+
+    [Fact]
+    public async Task SameSeed_IdenticalJson_OtherSeed_DifferentJson()
+    {
+        string[] common = ["--periods", "80", "--vms", "6", "--policies", "rescoin,static", "--predictors", "ewma,last"];
+        var a = await Run([.. common, "--seed", "5", "--json", Out("a.json"), "--out", Out("a")]);
+        var b = await Run([.. common, "--seed", "5", "--json", Out("b.json"), "--out", Out("b")]);
+        var c = await Run([.. common, "--seed", "6", "--json", Out("c.json"), "--out", Out("c")]);
+        Assert.Equal(0, a.Code);
+        Assert.Equal(0, b.Code);
+        Assert.Equal(0, c.Code);
+
+        string ja = await File.ReadAllTextAsync(Out("a.json"));
+        Assert.Equal(ja, await File.ReadAllTextAsync(Out("b.json")));
+        Assert.NotEqual(ja, await File.ReadAllTextAsync(Out("c.json")));
+    }
+
+    [Theory]
+    [InlineData("--vms", "0", "--vms")]
+    [InlineData("--vms", "abc", "--vms")]
+    [InlineData("--periods", "1", "--periods")]
+    [InlineData("--capacity-fraction", "-0.5", "--capacity-fraction")]
+    [InlineData("--capacity-fraction", "x", "--capacity-fraction")]
+    [InlineData("--window", "0", "--window")]
+    [InlineData("--policies", "rescoin,fifo", "--policies")]
+    [InlineData("--predictors", "magic", "--predictors")]
+    public async Task BadOptionValue_OneLineErrorNamingTheOption(string option, string value, string expected)
+    {
+        var (code, _, stderr) = await Run(option, value, "--out", Out("x"));
+
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, expected);
+    }
+
+    [Fact]
+    public async Task UnknownArgument_IsAUserError()
+    {
+        var (code, _, stderr) = await Run("--bogus");
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, "--bogus");
+    }
+
+    [Fact]
+    public async Task MissingTraceDirectory_OneLineError()
+    {
+        string missing = Path.Combine(_files.Directory, "no-such-dir");
+        var (code, _, stderr) = await Run("--trace", missing, "--out", Out("x"));
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, "no-such-dir");
+    }
+
+    [Fact]
+    public async Task MalformedTraceFile_OneLineErrorWithFileAndLine()
+    {
+        _files.Write("1.csv", [TraceFiles.Row(1_375_308_176, 1, 2600, 100, 1000, 10), TraceFiles.Row(1_375_308_476, 1, 2600, 100, 1000, 10)]);
+        _files.Write("2.csv", [TraceFiles.Row(1_375_308_176, 1, 2600, 100, 1000, 10), "1375308476;\t1;\t2600;\toops;\t1;\t1000;\t10;\t0;\t0;\t0;\t0"]);
+
+        var (code, _, stderr) = await Run("--trace", _files.Directory, "--out", Out("x"));
+
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, "2.csv:3:");
+    }
+
+    [Fact]
+    public async Task EmptyTraceFile_OneLineError()
+    {
+        _files.Write("1.csv", [], header: false);
+        var (code, _, stderr) = await Run("--trace", _files.Directory, "--out", Out("x"));
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, "empty trace");
+    }
+
+    [Fact]
+    public async Task TraceDirectoryWithoutTraces_OneLineError()
+    {
+        var (code, _, stderr) = await Run("--trace", _files.Directory, "--out", Out("x"));
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, "no trace files");
+    }
+
+    [Fact]
+    public async Task Help_ListsEveryOption()
+    {
+        var (code, stdout, _) = await Run("--help");
+        Assert.Equal(0, code);
+        foreach (string o in new[] { "--trace", "--vms", "--periods", "--capacity-fraction", "--window", "--policies", "--predictors", "--seed", "--json", "--out" })
+        {
+            Assert.Contains(o, stdout, StringComparison.Ordinal);
+        }
+    }
+
+    private static void AssertOneLineError(string stderr, string expected)
+    {
+        string[] lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, $"expected one line on stderr, got:\n{stderr}");
+        Assert.StartsWith("rescoin-sim: error:", lines[0], StringComparison.Ordinal);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr, StringComparison.Ordinal);
+    }
+}
