@@ -39,11 +39,11 @@ internal static class ConsoleReport
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]Policies[/] (best per resource in green)");
         table.AddColumn("resource");
         table.AddColumn("policy");
-        table.AddColumn(new TableColumn("unmet demand").RightAligned());
-        table.AddColumn(new TableColumn("entitlement violations").RightAligned());
-        table.AddColumn(new TableColumn("Jain (per period)").RightAligned());
-        table.AddColumn(new TableColumn("Jain (run)").RightAligned());
-        table.AddColumn(new TableColumn("utilization").RightAligned());
+        table.AddColumn(new TableColumn("unmet").RightAligned());
+        table.AddColumn(new TableColumn("viol.").RightAligned());
+        table.AddColumn(new TableColumn("Jain/t").RightAligned());
+        table.AddColumn(new TableColumn("Jain/run").RightAligned());
+        table.AddColumn(new TableColumn("util.").RightAligned());
         table.AddColumn(new TableColumn("churn").RightAligned());
         foreach (ResourceKind kind in ResourceKinds.All)
         {
@@ -84,6 +84,7 @@ internal static class ConsoleReport
         }
 
         console.Write(table);
+        console.MarkupLine("[grey]unmet = unmet demand; viol. = entitlement violations; Jain/t = mean per-period Jain's index of served/demanded; Jain/run = Jain's index of each VM's served/demanded over the run; util. = utilization.[/]");
         var times = new List<string>();
         foreach (PolicyRun run in result.Policies)
         {
@@ -101,7 +102,7 @@ internal static class ConsoleReport
         table.AddColumn(new TableColumn("MAE").RightAligned());
         table.AddColumn(new TableColumn("RMSE").RightAligned());
         table.AddColumn(new TableColumn("sMAPE").RightAligned());
-        table.AddColumn(new TableColumn("under-predicted").RightAligned());
+        table.AddColumn(new TableColumn("under").RightAligned());
         foreach (ResourceKind kind in ResourceKinds.All)
         {
             if (!result.Scenario.Resources.Contains(kind))
@@ -156,6 +157,7 @@ internal static class ConsoleReport
         }
 
         console.Write(table);
+        console.MarkupLine("[grey]under = share of predictions below the actual demand.[/]");
     }
 
     private static Markup Mark(string text, bool best) => new(best ? $"[green bold]{Markup.Escape(text)}[/]" : Markup.Escape(text));

@@ -180,6 +180,15 @@ public static class SyntheticWorkloads
                         _ => 40 * MiB,
                     };
                     double[] shape = Shape(kinds[k], periods, copy, s);
+                    if (r != (int)ResourceKind.Memory && kinds[k] != "spike")
+                    {
+                        // A host-wide busy/quiet cycle shared by the VMs, so peaks coincide and the host is contended.
+                        for (int t = 0; t < periods; t++)
+                        {
+                            shape[t] *= 1 + (0.35 * Math.Sin(2 * Math.PI * t / 240));
+                        }
+                    }
+
                     if (r == (int)ResourceKind.Memory)
                     {
                         // Memory moves slowly: a resident base plus a smoothed share of the shape.
