@@ -120,9 +120,9 @@ public sealed class GuestFixture : IAsyncLifetime
                 var deadline = Stopwatch.StartNew();
                 while (!(File.Exists(log) && (await File.ReadAllTextAsync(log)).Contains("rescoin-guest: ready", StringComparison.Ordinal)))
                 {
-                    if (deadline.Elapsed > TimeSpan.FromSeconds(90))
+                    if (deadline.Elapsed > TimeSpan.FromSeconds(240))
                     {
-                        Reason = $"guest {name} did not boot within 90 s (console: {log})";
+                        Reason = $"guest {name} did not boot within 240 s (console: {log})";
                         return;
                     }
 
