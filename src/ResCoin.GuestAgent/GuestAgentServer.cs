@@ -312,18 +312,52 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
     /// <summary>Serves one request; returns whether the connection stays open for another.</summary>
     private async Task<bool> ServeOneAsync(Socket client, byte[] buffer)
     {
-        using CancellationTokenSource timeout = new CancellationTokenSource(_options.ReadTimeout, _timeProvider);
-        using CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
-        CancellationToken ct = linked.Token;
+        bool keepOpen;
+        (GuestAgentErrorCode Code, string Text, ulong Nonce)? refusal = null;
+        int replyLength = 0;
+        using (CancellationTokenSource timeout = new(_options.ReadTimeout, _timeProvider))
+        using (CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token))
+        {
+            (keepOpen, refusal, replyLength) = await ReadAndAnswerAsync(client, buffer, linked.Token).ConfigureAwait(false);
+        }
+
+        if (refusal is null && replyLength == 0)
+        {
+            return false; // the peer closed the connection
+        }
+
+        // The reply gets its own time bound, so slow work between reading and answering (the first call's JIT on an
+        // emulated guest took longer than the read timeout) does not abort an answer that is ready.
+        using CancellationTokenSource sendTimeout = new(_options.ReadTimeout, _timeProvider);
+        using CancellationTokenSource sendLinked = CancellationTokenSource.CreateLinkedTokenSource(sendTimeout.Token, _stopping.Token);
+        if (refusal is { } r)
+        {
+            await SendErrorAsync(client, buffer, r.Nonce, r.Code, r.Text, sendLinked.Token).ConfigureAwait(false);
+        }
+        else
+        {
+            await GuestAgentConnector.SendAllAsync(client, buffer.AsMemory(0, replyLength), sendLinked.Token).ConfigureAwait(false);
+        }
+
+        return keepOpen;
+    }
+
+    /// <summary>
+    /// Reads one request and prepares the answer in <paramref name="buffer"/>: a report (its length returned), or a
+    /// refusal to send. (false, null, 0) means the peer closed the connection.
+    /// </summary>
+    private async Task<(bool KeepOpen, (GuestAgentErrorCode Code, string Text, ulong Nonce)? Refusal, int ReplyLength)> ReadAndAnswerAsync(
+        Socket client, byte[] buffer, CancellationToken ct)
+    {
         if (!await GuestAgentConnector.ReadExactlyAsync(client, buffer.AsMemory(0, GuestAgentProtocol.HeaderSize), ct).ConfigureAwait(false))
         {
-            return false;
+            return (false, null, 0);
         }
 
         GuestAgentProtocolStatus status = GuestAgentProtocol.TryReadHeader(buffer, out GuestAgentMessageType type, out int payloadLength);
         if (status != GuestAgentProtocolStatus.Ok || type != GuestAgentMessageType.MemoryRequest)
         {
-            (GuestAgentErrorCode code, string refusal) = status switch
+            (GuestAgentErrorCode code, string text) = status switch
             {
                 GuestAgentProtocolStatus.UnsupportedVersion => (GuestAgentErrorCode.UnsupportedVersion,
                     $"protocol version {buffer[4]} is not supported; this agent speaks version {GuestAgentProtocol.Version}"),
@@ -331,37 +365,33 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
                 GuestAgentProtocolStatus.Ok => (GuestAgentErrorCode.UnknownMessageType, $"message type {type} is not a request"),
                 _ => (GuestAgentErrorCode.MalformedRequest, $"malformed request header: {status}"),
             };
-            await SendErrorAsync(client, buffer, 0, code, refusal, ct).ConfigureAwait(false);
-            return false;
+            return (false, (code, text, 0), 0);
         }
 
         if (!await GuestAgentConnector.ReadExactlyAsync(client, buffer.AsMemory(GuestAgentProtocol.HeaderSize, payloadLength), ct).ConfigureAwait(false))
         {
-            return false;
+            return (false, null, 0);
         }
 
         status = GuestAgentProtocol.TryReadRequest(buffer.AsSpan(0, GuestAgentProtocol.HeaderSize + payloadLength), out ulong nonce);
         if (status != GuestAgentProtocolStatus.Ok)
         {
-            await SendErrorAsync(client, buffer, 0, GuestAgentErrorCode.MalformedRequest, $"malformed request: {status}", ct).ConfigureAwait(false);
-            return false;
+            return (false, (GuestAgentErrorCode.MalformedRequest, $"malformed request: {status}", 0), 0);
         }
 
-        string text;
+        string memInfo;
         try
         {
-            text = _memInfo.ReadAll();
+            memInfo = _memInfo.ReadAll();
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            await SendErrorAsync(client, buffer, nonce, GuestAgentErrorCode.MemInfoUnavailable, $"cannot read meminfo: {ex.Message}", ct).ConfigureAwait(false);
-            return true;
+            return (true, (GuestAgentErrorCode.MemInfoUnavailable, $"cannot read meminfo: {ex.Message}", nonce), 0);
         }
 
-        if (!MemInfoParser.TryParse(text, out MemInfoValues values, out string? error))
+        if (!MemInfoParser.TryParse(memInfo, out MemInfoValues values, out string? error))
         {
-            await SendErrorAsync(client, buffer, nonce, GuestAgentErrorCode.MemInfoUnavailable, error, ct).ConfigureAwait(false);
-            return true;
+            return (true, (GuestAgentErrorCode.MemInfoUnavailable, error!, nonce), 0);
         }
 
         var report = new GuestMemoryReport
@@ -380,8 +410,7 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
             SwapFree = values.SwapFree,
         };
         GuestAgentProtocol.TryWriteReport(buffer, report, out int length);
-        await GuestAgentConnector.SendAllAsync(client, buffer.AsMemory(0, length), ct).ConfigureAwait(false);
-        return true;
+        return (true, null, length);
     }
 
     private static async Task SendErrorAsync(Socket client, byte[] buffer, ulong nonce, GuestAgentErrorCode code, string? text, CancellationToken ct)

@@ -51,5 +51,13 @@ for _ in $(seq 1 "$wait_s"); do
 done
 cat "$work/console.log"
 grep -q "listening on tcp:10.0.2.15:4588" "$work/console.log" || { say "the agent did not come up"; exit 1; }
-dotnet "$root/samples/ResCoin.GuestAgent/bin/Release/net10.0/rescoin-guest-agent.dll" query "tcp:127.0.0.1:$port" --timeout 120
-say "done: the host queried the agent running in a guest without .NET"
+# The first forwarded connections can be dropped while the emulated NIC settles: retry a few times.
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+  if dotnet "$root/samples/ResCoin.GuestAgent/bin/Release/net10.0/rescoin-guest-agent.dll" query "tcp:127.0.0.1:$port" --timeout 120; then
+    say "done: the host queried the agent running in a guest without .NET (attempt $attempt)"
+    exit 0
+  fi
+  sleep 10
+done
+say "the host could not query the agent in the guest"
+exit 1
