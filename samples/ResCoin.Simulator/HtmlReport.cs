@@ -229,7 +229,7 @@ public static class HtmlReport
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = result.Policies[p].Policy, FillColor = PolicyColor(p) });
         }
 
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         plot.Axes.Margins(bottom: 0);
         plot.Title("Unmet demand per resource (lower is better)");
         plot.YLabel("unmet demand (% of demand)");
@@ -247,12 +247,17 @@ public static class HtmlReport
             var sig = plot.Add.Signal(ys);
             sig.LegendText = result.Policies[p].Policy;
             sig.Color = PolicyColor(p);
-            sig.LineWidth = 1.5f;
+            sig.LineWidth = result.Policies[p].Policy == Scheduling.Allocators.ResCoin ? 3f : 1.5f;
+            if (result.Policies[p].Policy == Scheduling.Allocators.Share)
+            {
+                sig.LinePattern = LinePattern.Dashed; // often identical to rescoin: keep both visible
+            }
+
             sig.Data.Period = result.Scenario.Period.TotalHours;
         }
 
         plot.Axes.SetLimitsY(0, 1.05);
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right);
         plot.Title(string.Create(CultureInfo.InvariantCulture, $"Fairness over time, {ResourceKinds.Name(kind)} (Jain's index of served/demanded, moving average of {smooth} periods)"));
         plot.XLabel("time (hours)");
         plot.YLabel("Jain's index");
@@ -372,7 +377,7 @@ public static class HtmlReport
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = result.Predictions[p].Predictor, FillColor = palette.GetColor(p) });
         }
 
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Right);
         plot.Axes.Margins(bottom: 0);
         plot.Title("Prediction error per resource: sMAPE (0 = perfect, 2 = worst; lower is better)");
         plot.YLabel("sMAPE");
@@ -399,9 +404,15 @@ public static class HtmlReport
             sig.LineWidth = 1.2f;
         }
 
-        plot.ShowLegend(Alignment.UpperRight, Orientation.Horizontal);
-        plot.Axes.Margins(bottom: 0);
-        plot.Title($"CPU demand of VM {result.Scenario.Vms[vm].Name} and each predictor's one-step-ahead estimate (first {window} periods)");
+        double top = 0;
+        foreach (double x in demand[..window])
+        {
+            top = Math.Max(top, x);
+        }
+
+        plot.ShowLegend(Edge.Right);
+        plot.Axes.SetLimits(0, window, 0, Math.Max(top * 1.25, 1e-6));
+        plot.Title($"VM {result.Scenario.Vms[vm].Name}: CPU demand and one-step-ahead estimates (first {window} periods)");
         plot.XLabel("period");
         plot.YLabel("CPU (cores)");
         return plot;
