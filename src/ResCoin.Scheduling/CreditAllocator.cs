@@ -23,6 +23,10 @@ namespace ResCoin.Scheduling;
 public sealed class CreditAllocator : IAllocator
 {
     private readonly WaterFiller _filler = new();
+    private readonly double[][] _tc = new double[ResourceKinds.Count][];
+    private readonly double[][] _est = new double[ResourceKinds.Count][];
+    private readonly double[][] _ac = new double[ResourceKinds.Count][];
+    private readonly double[][] _out = new double[ResourceKinds.Count][];
     private double[] _g = [];
     private double[] _d = [];
 
@@ -37,6 +41,10 @@ public sealed class CreditAllocator : IAllocator
         }
 
         Headroom = headroom;
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            _tc[r] = _est[r] = _ac[r] = _out[r] = [];
+        }
     }
 
     /// <summary>The policy name, <c>rescoin</c>.</summary>
@@ -50,29 +58,76 @@ public sealed class CreditAllocator : IAllocator
     {
         AllocatorGuard.CheckShape(input, allocations.Length);
         int n = input.Count;
-        if (_g.Length < n)
-        {
-            int size = Math.Max(n, _g.Length * 2);
-            _g = new double[size];
-            _d = new double[size];
-        }
-
+        EnsureScratch(n);
+        ResourceSet set = input.Resources;
+        ResourceVector capacity = input.Capacity;
         foreach (ResourceKind r in ResourceKinds.All)
         {
-            if (input.Resources.Contains(r))
+            if (set.Contains(r))
             {
-                AllocateResource(input, r, allocations);
+                AllocatorGuard.CheckCapacity(capacity[r], r);
+            }
+        }
+
+        // Transpose the scheduled resources into contiguous per-resource arrays in one sequential pass (reading one
+        // element per 48-byte vector, resource by resource, would stream the inputs from memory six times over).
+        ReadOnlySpan<ResourceVector> templates = input.Templates;
+        ReadOnlySpan<ResourceVector> estimates = input.Estimates;
+        ReadOnlySpan<ResourceVector> credits = input.Credits;
+        for (int i = 0; i < n; i++)
+        {
+            ref readonly ResourceVector t = ref templates[i];
+            ref readonly ResourceVector e = ref estimates[i];
+            ref readonly ResourceVector a = ref credits[i];
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if (((int)set & (1 << r)) == 0)
+                {
+                    continue;
+                }
+
+                double tc = t[r];
+                double est = e[r];
+                double ac = a[r];
+                if (!(AllocatorGuard.IsNonNegativeFinite(tc) && AllocatorGuard.IsNonNegativeFinite(est) && double.IsFinite(ac)))
+                {
+                    AllocatorGuard.ThrowInvalid(input, i, (ResourceKind)r);
+                }
+
+                _tc[r][i] = tc;
+                _est[r][i] = est;
+                _ac[r][i] = ac;
+            }
+        }
+
+        if (n == 0)
+        {
+            return;
+        }
+
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            if (((int)set & (1 << r)) != 0)
+            {
+                AllocateResource(capacity[r], _tc[r].AsSpan(0, n), _est[r].AsSpan(0, n), _ac[r].AsSpan(0, n), _out[r].AsSpan(0, n));
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            ref ResourceVector a = ref allocations[i];
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if (((int)set & (1 << r)) != 0)
+                {
+                    a[r] = _out[r][i];
+                }
             }
         }
     }
 
-    private void AllocateResource(scoped in AllocationInput input, ResourceKind r, Span<ResourceVector> allocations)
+    private void AllocateResource(double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
     {
-        double capacity = input.Capacity[r];
-        AllocatorGuard.CheckCapacity(capacity, r);
-        ReadOnlySpan<ResourceVector> templates = input.Templates;
-        ReadOnlySpan<ResourceVector> estimates = input.Estimates;
-        ReadOnlySpan<ResourceVector> credits = input.Credits;
         int n = templates.Length;
         Span<double> gs = _g.AsSpan(0, n);
         Span<double> ds = _d.AsSpan(0, n);
@@ -83,21 +138,15 @@ public sealed class CreditAllocator : IAllocator
         double sumD2 = 0; // claims of VMs without positive credit but with a positive template
         for (int i = 0; i < n; i++)
         {
-            double tc = templates[i][r];
-            double est = estimates[i][r];
-            double ac = credits[i][r];
-            if (!(AllocatorGuard.IsNonNegativeFinite(tc) && AllocatorGuard.IsNonNegativeFinite(est) && double.IsFinite(ac)))
-            {
-                AllocatorGuard.ThrowInvalid(input, i, r);
-            }
-
+            double tc = templates[i];
+            double est = estimates[i];
             double g = Math.Min(est, tc);
             double d = est - g;
             gs[i] = g;
             ds[i] = d;
             sumG += g;
             sumD += d;
-            if (ac > 0)
+            if (credits[i] > 0)
             {
                 sumD1 += d;
             }
@@ -107,18 +156,13 @@ public sealed class CreditAllocator : IAllocator
             }
         }
 
-        if (n == 0)
-        {
-            return;
-        }
-
         // 1. Guarantee; overcommitted templates are scaled down and nothing else is handed out.
         if (sumG > capacity)
         {
             double scale = capacity / sumG;
             for (int i = 0; i < n; i++)
             {
-                allocations[i][r] = gs[i] * scale;
+                result[i] = gs[i] * scale;
             }
 
             return;
@@ -130,7 +174,7 @@ public sealed class CreditAllocator : IAllocator
         // 3. No contention: everyone gets its estimate, plus headroom.
         if (sumD <= spare)
         {
-            GiveHeadroom(input, r, spare - sumD, allocations);
+            GiveHeadroom(capacity, spare - sumD, templates, estimates, credits, result);
             return;
         }
 
@@ -158,7 +202,7 @@ public sealed class CreditAllocator : IAllocator
             double d = ds[i];
             if (d > 0)
             {
-                double w = StageWeight(stage, credits[i][r], templates[i][r]);
+                double w = StageWeight(stage, credits[i], templates[i]);
                 if (w > 0)
                 {
                     ref WaterFillItem it = ref items[m++];
@@ -177,48 +221,41 @@ public sealed class CreditAllocator : IAllocator
             double extra = 0;
             if (d > 0)
             {
-                int own = StageOf(credits[i][r], templates[i][r]);
+                int own = StageOf(credits[i], templates[i]);
                 if (own < stage)
                 {
                     extra = d;
                 }
                 else if (own == stage)
                 {
-                    extra = Math.Min(d, lambda * StageWeight(stage, credits[i][r], templates[i][r]));
+                    extra = Math.Min(d, lambda * StageWeight(stage, credits[i], templates[i]));
                 }
             }
 
             double a = gs[i] + extra;
-            allocations[i][r] = a;
+            result[i] = a;
             total += a;
         }
 
-        ClampToCapacity(r, capacity, total, allocations);
+        ClampToCapacity(capacity, total, result);
     }
 
-    private void GiveHeadroom(scoped in AllocationInput input, ResourceKind r, double leftover, Span<ResourceVector> allocations)
+    private void GiveHeadroom(double capacity, double leftover, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
     {
-        ReadOnlySpan<ResourceVector> estimates = input.Estimates;
         int n = estimates.Length;
         if (Headroom == HeadroomPolicy.None || leftover <= 0)
         {
-            for (int i = 0; i < n; i++)
-            {
-                allocations[i][r] = estimates[i][r];
-            }
-
+            estimates.CopyTo(result);
             return;
         }
 
-        ReadOnlySpan<ResourceVector> templates = input.Templates;
-        ReadOnlySpan<ResourceVector> credits = input.Credits;
         double sumCredit = 0;
         double sumTemplate = 0;
         for (int i = 0; i < n; i++)
         {
-            double ac = credits[i][r];
+            double ac = credits[i];
             sumCredit += ac > 0 ? ac : 0;
-            sumTemplate += templates[i][r];
+            sumTemplate += templates[i];
         }
 
         // 0: equal, 1: by template, 2: by credit.
@@ -234,16 +271,16 @@ public sealed class CreditAllocator : IAllocator
         {
             double share = by switch
             {
-                2 => Math.Max(credits[i][r], 0),
-                1 => templates[i][r],
+                2 => Math.Max(credits[i], 0),
+                1 => templates[i],
                 _ => 1,
             };
-            double a = estimates[i][r] + (unit * share);
-            allocations[i][r] = a;
+            double a = estimates[i] + (unit * share);
+            result[i] = a;
             total += a;
         }
 
-        ClampToCapacity(r, input.Capacity[r], total, allocations);
+        ClampToCapacity(capacity, total, result);
     }
 
     private static int StageOf(double credit, double template) => credit > 0 ? 1 : template > 0 ? 2 : 3;
@@ -255,6 +292,18 @@ public sealed class CreditAllocator : IAllocator
         _ => credit <= 0 && template <= 0 ? 1 : 0,
     };
 
+    private static void ClampToCapacity(double capacity, double total, Span<double> result)
+    {
+        if (total > capacity && total > 0)
+        {
+            double scale = capacity / total;
+            for (int i = 0; i < result.Length; i++)
+            {
+                result[i] *= scale;
+            }
+        }
+    }
+
     /// <summary>Guards against rounding: if the allocations add up to more than the capacity, scales them down.</summary>
     internal static void ClampToCapacity(ResourceKind r, double capacity, double total, Span<ResourceVector> allocations)
     {
@@ -265,6 +314,25 @@ public sealed class CreditAllocator : IAllocator
             {
                 allocations[i][r] *= scale;
             }
+        }
+    }
+
+    private void EnsureScratch(int n)
+    {
+        if (_g.Length >= n)
+        {
+            return;
+        }
+
+        int size = Math.Max(n, _g.Length * 2);
+        _g = new double[size];
+        _d = new double[size];
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            _tc[r] = new double[size];
+            _est[r] = new double[size];
+            _ac[r] = new double[size];
+            _out[r] = new double[size];
         }
     }
 }

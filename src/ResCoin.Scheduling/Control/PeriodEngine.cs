@@ -15,7 +15,11 @@ internal sealed class PeriodEngine
     private readonly CreditLedger _ledger;
     private readonly double[][] _observed = new double[ResourceKinds.Count][];
     private readonly double[][] _predicted = new double[ResourceKinds.Count][];
+    private readonly double[][] _templates = new double[ResourceKinds.Count][];
+    private readonly double[][] _estimates = new double[ResourceKinds.Count][];
+    private readonly double[][] _credits = new double[ResourceKinds.Count][];
     private int _slotCapacity;
+    private int _vmCapacity;
 
     public PeriodEngine(IPredictor predictor, IAllocator allocator, int window, int initialSlots = 16)
     {
@@ -28,6 +32,7 @@ internal sealed class PeriodEngine
         {
             _observed[r] = [];
             _predicted[r] = [];
+            _templates[r] = _estimates[r] = _credits[r] = [];
         }
 
         EnsureSlots(initialSlots);
@@ -100,69 +105,112 @@ internal sealed class PeriodEngine
             throw new ArgumentException("The period spans differ in length or the slot count exceeds the engine's slots.", nameof(slots));
         }
 
-        // Check everything before changing any state.
+        EnsureVms(n);
+
+        // One sequential pass over the VMs: check everything before changing any credit or predictor state, and
+        // transpose usage (scattered by slot) and templates into contiguous per-resource arrays.
+        int set = (int)resources & (int)ResourceSet.All;
         for (int i = 0; i < n; i++)
         {
-            if ((uint)slots[i] >= (uint)slotCount)
+            int slot = slots[i];
+            if ((uint)slot >= (uint)slotCount)
             {
-                throw new ArgumentOutOfRangeException(nameof(slots), slots[i], "A slot is outside 0 to slotCount - 1.");
+                throw new ArgumentOutOfRangeException(nameof(slots), slot, "A slot is outside 0 to slotCount - 1.");
             }
 
+            ref readonly ResourceVector tv = ref templates[i];
+            ref readonly ResourceVector uv = ref usage[i];
             for (int r = 0; r < ResourceKinds.Count; r++)
             {
-                if (!resources.Contains((ResourceKind)r))
+                if ((set & (1 << r)) == 0)
                 {
                     continue;
                 }
 
-                double t = templates[i][r];
-                double u = usage[i][r];
+                double t = tv[r];
+                double u = uv[r];
                 if (!(t >= 0 && t <= double.MaxValue) || !(double.IsNaN(u) || (u >= 0 && u <= double.MaxValue)))
                 {
                     ThrowBadInput(vms, i, (ResourceKind)r, t, u);
                 }
+
+                _templates[r][i] = t;
+                _observed[r][slot] = u;
             }
         }
 
         for (int r = 0; r < ResourceKinds.Count; r++)
         {
-            ResourceKind kind = (ResourceKind)r;
-            if (!resources.Contains(kind))
+            if ((set & (1 << r)) == 0)
             {
-                for (int i = 0; i < n; i++)
-                {
-                    estimates[i][r] = double.NaN;
-                    credits[i][r] = double.NaN;
-                    allocations[i][r] = double.NaN;
-                }
-
                 continue;
             }
 
+            ResourceKind kind = (ResourceKind)r;
             double[] observed = _observed[r];
+            double[] tc = _templates[r];
             for (int i = 0; i < n; i++)
             {
                 int slot = slots[i];
-                double u = usage[i][r];
-                observed[slot] = u;
+                double u = observed[slot];
                 if (!double.IsNaN(u))
                 {
-                    _ledger.Push(kind, slot, templates[i][r] - u);
+                    _ledger.Push(kind, slot, tc[i] - u);
                 }
             }
 
             Span<double> predicted = _predicted[r].AsSpan(0, slotCount);
             _predictor.Update(kind, observed.AsSpan(0, slotCount), predicted);
+            double[] est = _estimates[r];
+            double[] credit = _credits[r];
             for (int i = 0; i < n; i++)
             {
                 int slot = slots[i];
                 double e = predicted[slot];
-                estimates[i][r] = e >= 0 ? e : 0; // a NaN or negative estimate from a faulty predictor counts as 0
-                credits[i][r] = _ledger.Credit(kind, slot);
+                est[i] = e >= 0 ? e : 0; // a NaN or negative estimate from a faulty predictor counts as 0
+                credit[i] = _ledger.Credit(kind, slot);
+            }
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            ref ResourceVector ev = ref estimates[i];
+            ref ResourceVector cv = ref credits[i];
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if ((set & (1 << r)) != 0)
+                {
+                    ev[r] = _estimates[r][i];
+                    cv[r] = _credits[r][i];
+                }
+                else
+                {
+                    ev[r] = double.NaN;
+                    cv[r] = double.NaN;
+                    allocations[i][r] = double.NaN;
+                }
             }
         }
 
         _allocator.Allocate(new AllocationInput(capacity, resources, vms, templates, estimates, credits), allocations);
+    }
+
+    private void EnsureVms(int n)
+    {
+        if (n <= _vmCapacity)
+        {
+            return;
+        }
+
+        int size = Math.Max(n, _vmCapacity * 2);
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            _templates[r] = new double[size];
+            _estimates[r] = new double[size];
+            _credits[r] = new double[size];
+        }
+
+        _vmCapacity = size;
     }
 
     [DoesNotReturn]
