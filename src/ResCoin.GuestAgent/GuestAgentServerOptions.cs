@@ -20,7 +20,7 @@ public sealed class GuestAgentServerOptions
     /// <summary>At most this many connections are served at once; further ones wait in the kernel's backlog.</summary>
     public int MaxConnections { get; set; } = DefaultMaxConnections;
 
-    /// <summary>How long a connection may take to deliver a whole request before it is closed.</summary>
+    /// <summary>How long a connection may take to deliver a whole request before it is closed; sending the answer is bounded by the same span, separately.</summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The listen backlog of each listener.</summary>
