@@ -95,7 +95,14 @@ root.SetAction(async (parse, invocationToken) =>
     {
         Log.VsockUnavailable(log, options.VsockPort.Value, ex.Message);
         options.VsockPort = null;
-        server = Start(options, loggerFactory);
+        try
+        {
+            server = Start(options, loggerFactory);
+        }
+        catch (System.Net.Sockets.SocketException tcpError)
+        {
+            return Fail($"cannot listen on tcp {options.TcpEndPoint}: {tcpError.Message}");
+        }
     }
     catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
     {
