@@ -103,7 +103,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
             _templates[t.Key] = t.Value.ToVector();
         }
 
-        _engine = new PeriodEngine(predictor, allocator, options.Window);
+        _engine = new PeriodEngine(predictor, allocator, options.Window, throttledGrowth: options.ThrottledGrowth);
         _metrics = new ControllerMetrics(meterFactory, _last, predictor, _gate);
         if (!string.IsNullOrWhiteSpace(options.DecisionLogPath))
         {

@@ -26,6 +26,9 @@ public sealed class ResCoinOptions
     /// <summary>The default allocation policy name.</summary>
     public const string DefaultPolicy = Allocators.ResCoin;
 
+    /// <summary>The default <see cref="ThrottledGrowth"/>.</summary>
+    public const double DefaultThrottledGrowth = 0.25;
+
     /// <summary>The control period: the time between two samples/allocations. Greater than zero. Default 8 s.</summary>
     public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(DefaultPeriodSeconds);
 
@@ -61,6 +64,17 @@ public sealed class ResCoinOptions
     /// <summary>The allocation policy, by name (<c>rescoin</c>, <c>static</c>, <c>share</c>, <c>drf</c>). Default <c>rescoin</c>.</summary>
     [Required]
     public string Policy { get; set; } = DefaultPolicy;
+
+    /// <summary>
+    /// How far the estimate of a throttled VM may grow beyond its last allocation, as a fraction (0 to 10; default
+    /// 0.25; 0 turns the rule off, as in the 2014 prototype). A VM that used at least 98 % of what it was allocated
+    /// may have wanted more: its measured usage is censored by the cap, so a predictor fed only that usage can never
+    /// ask for more than the cap and the VM stays pinned there for as long as the host is contended. With this rule
+    /// its estimate is raised to at least <c>allocation × (1 + ThrottledGrowth)</c>, so it claims spare capacity and
+    /// its credit decides how much it gets.
+    /// </summary>
+    [Range(0.0, 10.0)]
+    public double ThrottledGrowth { get; set; } = DefaultThrottledGrowth;
 
     /// <summary>When set, the plan is marked dry-run: actuators log what they would do and change nothing.</summary>
     public bool DryRun { get; set; }

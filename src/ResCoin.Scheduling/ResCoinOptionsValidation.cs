@@ -31,6 +31,11 @@ internal sealed class ResCoinOptionsCrossValidator : IValidateOptions<ResCoinOpt
             Fail(Format($"{P}:Window must be >= 1 (was {options.Window})."));
         }
 
+        if (!(options.ThrottledGrowth >= 0 && options.ThrottledGrowth <= 10))
+        {
+            Fail(Format($"{P}:ThrottledGrowth must be between 0 and 10 (was {options.ThrottledGrowth})."));
+        }
+
         if (options.Resources == ResourceSet.None || (options.Resources & ~ResourceSet.All) != 0)
         {
             Fail(Format($"{P}:Resources must name at least one of Cpu, Memory, DiskRead, DiskWrite, NetRx, NetTx (was '{options.Resources}')."));

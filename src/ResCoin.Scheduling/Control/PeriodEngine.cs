@@ -18,13 +18,20 @@ internal sealed class PeriodEngine
     private readonly double[][] _templates = new double[ResourceKinds.Count][];
     private readonly double[][] _estimates = new double[ResourceKinds.Count][];
     private readonly double[][] _credits = new double[ResourceKinds.Count][];
+    private readonly double[][] _lastAllocation = new double[ResourceKinds.Count][];
+    private readonly double _throttledGrowth;
     private int _slotCapacity;
     private int _vmCapacity;
 
-    public PeriodEngine(IPredictor predictor, IAllocator allocator, int window, int initialSlots = 16)
+    /// <summary>The share of its last allocation a VM must use to count as throttled (its usage is then censored).</summary>
+    public const double ThrottledUsageFraction = 0.98;
+
+    public PeriodEngine(IPredictor predictor, IAllocator allocator, int window, int initialSlots = 16, double throttledGrowth = 0)
     {
         ArgumentNullException.ThrowIfNull(predictor);
         ArgumentNullException.ThrowIfNull(allocator);
+        ArgumentOutOfRangeException.ThrowIfNegative(throttledGrowth);
+        _throttledGrowth = throttledGrowth;
         _predictor = predictor;
         _allocator = allocator;
         _ledger = new CreditLedger(window, initialSlots);
@@ -32,6 +39,7 @@ internal sealed class PeriodEngine
         {
             _observed[r] = [];
             _predicted[r] = [];
+            _lastAllocation[r] = [];
             _templates[r] = _estimates[r] = _credits[r] = [];
         }
 
@@ -58,11 +66,15 @@ internal sealed class PeriodEngine
         {
             double[] observed = new double[size];
             double[] predicted = new double[size];
+            double[] lastAllocation = new double[size];
             _observed[r].CopyTo(observed, 0);
             _predicted[r].CopyTo(predicted, 0);
+            _lastAllocation[r].CopyTo(lastAllocation, 0);
             observed.AsSpan(_slotCapacity).Fill(double.NaN);
+            lastAllocation.AsSpan(_slotCapacity).Fill(double.NaN);
             _observed[r] = observed;
             _predicted[r] = predicted;
+            _lastAllocation[r] = lastAllocation;
         }
 
         _slotCapacity = size;
@@ -77,6 +89,7 @@ internal sealed class PeriodEngine
         {
             _observed[r][slot] = double.NaN;
             _predicted[r][slot] = 0;
+            _lastAllocation[r][slot] = double.NaN;
         }
     }
 
@@ -163,11 +176,23 @@ internal sealed class PeriodEngine
             _predictor.Update(kind, observed.AsSpan(0, slotCount), predicted);
             double[] est = _estimates[r];
             double[] credit = _credits[r];
+            double[] lastAllocation = _lastAllocation[r];
+            double growth = 1 + _throttledGrowth;
             for (int i = 0; i < n; i++)
             {
                 int slot = slots[i];
                 double e = predicted[slot];
-                est[i] = e >= 0 ? e : 0; // a NaN or negative estimate from a faulty predictor counts as 0
+                e = e >= 0 ? e : 0; // a NaN or negative estimate from a faulty predictor counts as 0
+
+                // Censored usage: a VM that used (nearly) all it was allocated may want more than it could show.
+                double last = lastAllocation[slot];
+                double u = observed[slot];
+                if (_throttledGrowth > 0 && last > 0 && u >= last * ThrottledUsageFraction)
+                {
+                    e = Math.Max(e, last * growth);
+                }
+
+                est[i] = e;
                 credit[i] = _ledger.Credit(kind, slot);
             }
         }
@@ -193,6 +218,22 @@ internal sealed class PeriodEngine
         }
 
         _allocator.Allocate(new AllocationInput(capacity, resources, vms, templates, estimates, credits), allocations);
+
+        if (_throttledGrowth > 0)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                int slot = slots[i];
+                ref readonly ResourceVector av = ref allocations[i];
+                for (int r = 0; r < ResourceKinds.Count; r++)
+                {
+                    if ((set & (1 << r)) != 0)
+                    {
+                        _lastAllocation[r][slot] = av[r];
+                    }
+                }
+            }
+        }
     }
 
     private void EnsureVms(int n)
