@@ -7,12 +7,10 @@ namespace ResCoin.Prediction;
 /// the first observation of a slot initialises the average, then <c>s ← α·x + (1 − α)·s</c>, and the estimate is
 /// <c>s</c>. With α = 0.5 the observations 0, 10, 10 give the estimates 0, 5, 7.5.
 /// </summary>
-public sealed class EwmaPredictor : IPredictor
+public sealed class EwmaPredictor : PredictorBase
 {
     /// <summary>The factory name, <c>ewma</c>.</summary>
     public const string PredictorName = "ewma";
-
-    private readonly PredictorEngine _engine;
 
     /// <summary>Creates the predictor with the prototype's factors (CPU 0.7, others 0.8).</summary>
     public EwmaPredictor()
@@ -24,22 +22,17 @@ public sealed class EwmaPredictor : IPredictor
     /// <param name="options">The smoothing factors; copied, so later changes have no effect.</param>
     /// <exception cref="ArgumentException">A factor is out of range (the message names it).</exception>
     public EwmaPredictor(EwmaOptions options)
+        : base(CreateModel(options))
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _engine = new PredictorEngine(new EwmaModel(options.ToVector()));
     }
 
     /// <inheritdoc/>
-    public string Name => PredictorName;
+    public override string Name => PredictorName;
 
-    /// <inheritdoc/>
-    public void Reset(int slot) => _engine.Reset(slot);
-
-    /// <inheritdoc/>
-    public void Update(ResourceKind resource, ReadOnlySpan<double> observed, Span<double> estimates)
-        => _engine.Update(resource, observed, estimates);
-
-    /// <inheritdoc/>
-    public PredictionError GetError(ResourceKind resource) => _engine.GetError(resource);
+    private static EwmaModel CreateModel(EwmaOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new EwmaModel(options.ToVector());
+    }
 }

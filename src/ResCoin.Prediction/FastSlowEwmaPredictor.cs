@@ -7,12 +7,10 @@ namespace ResCoin.Prediction;
 /// estimate errs on the generous side after a burst. Both averages start at the first observation.
 /// Defaults: fast α 0.8, slow α 0.1.
 /// </summary>
-public sealed class FastSlowEwmaPredictor : IPredictor
+public sealed class FastSlowEwmaPredictor : PredictorBase
 {
     /// <summary>The factory name, <c>fastslow</c>.</summary>
     public const string PredictorName = "fastslow";
-
-    private readonly PredictorEngine _engine;
 
     /// <summary>Creates the predictor with default options.</summary>
     public FastSlowEwmaPredictor()
@@ -24,22 +22,17 @@ public sealed class FastSlowEwmaPredictor : IPredictor
     /// <param name="options">The options; read once, so later changes have no effect.</param>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
     public FastSlowEwmaPredictor(FastSlowOptions options)
+        : base(CreateModel(options))
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _engine = new PredictorEngine(options.CreateModel());
     }
 
     /// <inheritdoc/>
-    public string Name => PredictorName;
+    public override string Name => PredictorName;
 
-    /// <inheritdoc/>
-    public void Reset(int slot) => _engine.Reset(slot);
-
-    /// <inheritdoc/>
-    public void Update(ResourceKind resource, ReadOnlySpan<double> observed, Span<double> estimates)
-        => _engine.Update(resource, observed, estimates);
-
-    /// <inheritdoc/>
-    public PredictionError GetError(ResourceKind resource) => _engine.GetError(resource);
+    private static SlotModel CreateModel(FastSlowOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.CreateModel();
+    }
 }

@@ -8,12 +8,10 @@ namespace ResCoin.Prediction;
 /// bucket holding the chosen percentile, times a safety margin. Defaults: p90 × 1.15, half-life 12 periods,
 /// 64 buckets of ratio 1.08. A deliberately generous predictor: it rarely under-predicts.
 /// </summary>
-public sealed class PercentilePredictor : IPredictor
+public sealed class PercentilePredictor : PredictorBase
 {
     /// <summary>The factory name, <c>percentile</c>.</summary>
     public const string PredictorName = "percentile";
-
-    private readonly PredictorEngine _engine;
 
     /// <summary>Creates the predictor with default options.</summary>
     public PercentilePredictor()
@@ -25,22 +23,17 @@ public sealed class PercentilePredictor : IPredictor
     /// <param name="options">The options; read once, so later changes have no effect.</param>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
     public PercentilePredictor(PercentileOptions options)
+        : base(CreateModel(options))
     {
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        _engine = new PredictorEngine(options.CreateModel());
     }
 
     /// <inheritdoc/>
-    public string Name => PredictorName;
+    public override string Name => PredictorName;
 
-    /// <inheritdoc/>
-    public void Reset(int slot) => _engine.Reset(slot);
-
-    /// <inheritdoc/>
-    public void Update(ResourceKind resource, ReadOnlySpan<double> observed, Span<double> estimates)
-        => _engine.Update(resource, observed, estimates);
-
-    /// <inheritdoc/>
-    public PredictionError GetError(ResourceKind resource) => _engine.GetError(resource);
+    private static SlotModel CreateModel(PercentileOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.CreateModel();
+    }
 }
