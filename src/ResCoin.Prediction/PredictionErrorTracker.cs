@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ResCoin.Prediction;
 
@@ -76,16 +78,69 @@ public sealed class PredictionErrorTracker
     public void Reset() => Array.Clear(_accumulators);
 
     /// <summary>
-    /// Scores the slots that have a previous estimate (<paramref name="counts"/> &gt; 0) and a measured (non-NaN)
-    /// observation. Inputs are already validated by the caller.
+    /// Checks every observation (NaN, or finite and at least 0) and scores the slots that have a previous estimate
+    /// (<paramref name="counts"/> &gt; 0) and a measured (non-NaN) observation. Returns the index of the first invalid
+    /// observation, having recorded nothing, or -1. The three spans have one length.
     /// </summary>
-    internal void RecordSlots(ResourceKind resource, ReadOnlySpan<double> actual, ReadOnlySpan<double> estimate, ReadOnlySpan<int> counts)
+    internal int RecordSlots(ResourceKind resource, ReadOnlySpan<double> actual, ReadOnlySpan<double> estimate, ReadOnlySpan<int> counts)
     {
         ref Accumulator a = ref At(resource);
         Accumulator local = a;
-        for (int i = 0; i < actual.Length; i++)
+        int n = actual.Length;
+        estimate = estimate[..n];
+        counts = counts[..n];
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 4)
+        {
+            ref double x0 = ref MemoryMarshal.GetReference(actual);
+            ref double e0 = ref MemoryMarshal.GetReference(estimate);
+            ref int c0 = ref MemoryMarshal.GetReference(counts);
+            Vector256<double> zero = Vector256<double>.Zero;
+            Vector256<double> max = Vector256.Create(double.MaxValue);
+            Vector256<double> half = Vector256.Create(0.5);
+            Vector256<double> eps = Vector256.Create(Epsilon);
+            Vector256<double> one = Vector256<double>.One;
+            Vector256<double> count = zero, sumAbs = zero, sumSquares = zero, sumSymmetric = zero, under = zero;
+            for (; i <= n - 4; i += 4)
+            {
+                Vector256<double> x = Vector256.LoadUnsafe(ref x0, (nuint)i);
+                Vector256<double> measured = Vector256.Equals(x, x);
+                Vector256<double> valid = ~measured | (Vector256.GreaterThanOrEqual(x, zero) & Vector256.LessThanOrEqual(x, max));
+                if (!Vector256.EqualsAll(valid.AsInt64(), Vector256<long>.AllBitsSet))
+                {
+                    return FirstInvalid(actual, i);
+                }
+
+                Vector128<int> c = Vector128.LoadUnsafe(ref c0, (nuint)i);
+                Vector128<int> seen = Vector128.GreaterThan(c, Vector128<int>.Zero);
+                Vector256<double> scored = measured & Vector256.Create(Vector128.WidenLower(seen), Vector128.WidenUpper(seen)).AsDouble();
+                Vector256<double> e = Vector256.LoadUnsafe(ref e0, (nuint)i);
+                Vector256<double> diff = e - x;
+                Vector256<double> abs = Vector256.Abs(diff);
+                Vector256<double> denominator = ((Vector256.Abs(x) + Vector256.Abs(e)) * half) + eps;
+                Vector256<double> symmetric = (abs / denominator) & Vector256.GreaterThan(denominator, zero);
+                count += one & scored;
+                sumAbs += abs & scored;
+                sumSquares += (diff * diff) & scored;
+                sumSymmetric += symmetric & scored;
+                under += one & scored & Vector256.LessThan(e, x);
+            }
+
+            local.Count += (long)Vector256.Sum(count);
+            local.SumAbs += Vector256.Sum(sumAbs);
+            local.SumSquares += Vector256.Sum(sumSquares);
+            local.SumSymmetric += Vector256.Sum(sumSymmetric);
+            local.Under += (long)Vector256.Sum(under);
+        }
+
+        for (; i < n; i++)
         {
             double x = actual[i];
+            if (!double.IsNaN(x) && !(x >= 0 && x <= double.MaxValue))
+            {
+                return i;
+            }
+
             if (counts[i] > 0 && !double.IsNaN(x))
             {
                 local.Add(x, estimate[i], Epsilon);
@@ -93,6 +148,21 @@ public sealed class PredictionErrorTracker
         }
 
         a = local;
+        return -1;
+    }
+
+    private static int FirstInvalid(ReadOnlySpan<double> actual, int from)
+    {
+        for (int i = from; i < actual.Length; i++)
+        {
+            double x = actual[i];
+            if (!double.IsNaN(x) && !(x >= 0 && x <= double.MaxValue))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private ref Accumulator At(ResourceKind resource)

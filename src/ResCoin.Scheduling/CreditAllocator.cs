@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using ResCoin.Scheduling.Allocation;
 
 namespace ResCoin.Scheduling;
@@ -20,15 +22,13 @@ namespace ResCoin.Scheduling;
 /// <para>Runs in expected O(n) per resource and allocates nothing once its scratch buffers have grown to the VM count.
 /// An instance is not thread-safe.</para>
 /// </remarks>
-public sealed class CreditAllocator : IAllocator
+public sealed class CreditAllocator : IAllocator, IColumnAllocator
 {
     private readonly WaterFiller _filler = new();
-    private readonly double[][] _tc = new double[ResourceKinds.Count][];
-    private readonly double[][] _est = new double[ResourceKinds.Count][];
-    private readonly double[][] _ac = new double[ResourceKinds.Count][];
-    private readonly double[][] _out = new double[ResourceKinds.Count][];
-    private double[] _g = [];
-    private double[] _d = [];
+    private readonly ColumnBuffers _columns = new();
+    private double[] _claims = [];
+    private double[] _weights = [];
+    private readonly (int Stage, double Lambda)[] _lastLambda = new (int, double)[ResourceKinds.Count]; // the water level last time, per resource
 
     /// <summary>Creates a credit allocator.</summary>
     /// <param name="headroom">What to do with unclaimed capacity when there is no contention.</param>
@@ -41,10 +41,6 @@ public sealed class CreditAllocator : IAllocator
         }
 
         Headroom = headroom;
-        for (int r = 0; r < ResourceKinds.Count; r++)
-        {
-            _tc[r] = _est[r] = _ac[r] = _out[r] = [];
-        }
     }
 
     /// <summary>The policy name, <c>rescoin</c>.</summary>
@@ -53,191 +49,244 @@ public sealed class CreditAllocator : IAllocator
     /// <summary>What is done with unclaimed capacity when there is no contention.</summary>
     public HeadroomPolicy Headroom { get; }
 
+    /// <summary>The water-filler, for tests.</summary>
+    internal WaterFiller Filler => _filler;
+
     /// <inheritdoc/>
     public void Allocate(scoped in AllocationInput input, Span<ResourceVector> allocations)
+        => _columns.Allocate(this, input, allocations);
+
+    void IColumnAllocator.AllocateColumn(ResourceKind resource, double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
     {
-        AllocatorGuard.CheckShape(input, allocations.Length);
-        int n = input.Count;
-        EnsureScratch(n);
-        ResourceSet set = input.Resources;
-        ResourceVector capacity = input.Capacity;
-        foreach (ResourceKind r in ResourceKinds.All)
-        {
-            if (set.Contains(r))
-            {
-                AllocatorGuard.CheckCapacity(capacity[r], r);
-            }
-        }
-
-        // Transpose the scheduled resources into contiguous per-resource arrays in one sequential pass (reading one
-        // element per 48-byte vector, resource by resource, would stream the inputs from memory six times over).
-        ReadOnlySpan<ResourceVector> templates = input.Templates;
-        ReadOnlySpan<ResourceVector> estimates = input.Estimates;
-        ReadOnlySpan<ResourceVector> credits = input.Credits;
-        for (int i = 0; i < n; i++)
-        {
-            ref readonly ResourceVector t = ref templates[i];
-            ref readonly ResourceVector e = ref estimates[i];
-            ref readonly ResourceVector a = ref credits[i];
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                if (((int)set & (1 << r)) == 0)
-                {
-                    continue;
-                }
-
-                double tc = t[r];
-                double est = e[r];
-                double ac = a[r];
-                if (!(AllocatorGuard.IsNonNegativeFinite(tc) && AllocatorGuard.IsNonNegativeFinite(est) && double.IsFinite(ac)))
-                {
-                    AllocatorGuard.ThrowInvalid(input, i, (ResourceKind)r);
-                }
-
-                _tc[r][i] = tc;
-                _est[r][i] = est;
-                _ac[r][i] = ac;
-            }
-        }
-
+        int n = templates.Length;
         if (n == 0)
         {
             return;
         }
 
-        for (int r = 0; r < ResourceKinds.Count; r++)
-        {
-            if (((int)set & (1 << r)) != 0)
-            {
-                AllocateResource(capacity[r], _tc[r].AsSpan(0, n), _est[r].AsSpan(0, n), _ac[r].AsSpan(0, n), _out[r].AsSpan(0, n));
-            }
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            ref ResourceVector a = ref allocations[i];
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                if (((int)set & (1 << r)) != 0)
-                {
-                    a[r] = _out[r][i];
-                }
-            }
-        }
-    }
-
-    private void AllocateResource(double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
-    {
-        int n = templates.Length;
-        Span<double> gs = _g.AsSpan(0, n);
-        Span<double> ds = _d.AsSpan(0, n);
-
-        double sumG = 0;
-        double sumD = 0;
-        double sumD1 = 0; // claims of VMs with positive credit
-        double sumD2 = 0; // claims of VMs without positive credit but with a positive template
-        for (int i = 0; i < n; i++)
-        {
-            double tc = templates[i];
-            double est = estimates[i];
-            double g = Math.Min(est, tc);
-            double d = est - g;
-            gs[i] = g;
-            ds[i] = d;
-            sumG += g;
-            sumD += d;
-            if (credits[i] > 0)
-            {
-                sumD1 += d;
-            }
-            else if (tc > 0)
-            {
-                sumD2 += d;
-            }
-        }
+        estimates = estimates[..n];
+        credits = credits[..n];
+        result = result[..n];
+        ClaimSums sums = Guarantees(templates, estimates, credits);
 
         // 1. Guarantee; overcommitted templates are scaled down and nothing else is handed out.
-        if (sumG > capacity)
+        if (sums.G > capacity)
         {
-            double scale = capacity / sumG;
+            double scale = capacity / sums.G;
             for (int i = 0; i < n; i++)
             {
-                result[i] = gs[i] * scale;
+                result[i] = Math.Min(estimates[i], templates[i]) * scale;
             }
 
             return;
         }
 
         // 2. Spare capacity.
-        double spare = capacity - sumG;
+        double spare = capacity - sums.G;
 
         // 3. No contention: everyone gets its estimate, plus headroom.
-        if (sumD <= spare)
+        if (sums.D <= spare)
         {
-            GiveHeadroom(capacity, spare - sumD, templates, estimates, credits, result);
+            GiveHeadroom(capacity, spare - sums.D, templates, estimates, credits, result);
             return;
         }
 
         // 4. Contention: weighted water-filling in stages (see remarks).
         int stage;
-        if (sumD1 > spare)
+        if (sums.D1 > spare)
         {
             stage = 1;
         }
-        else if (sumD2 > spare - sumD1)
+        else if (sums.D2 > spare - sums.D1)
         {
             stage = 2;
-            spare -= sumD1;
+            spare -= sums.D1;
         }
         else
         {
             stage = 3;
-            spare = Math.Max(0, spare - sumD1 - sumD2);
+            spare = Math.Max(0, spare - sums.D1 - sums.D2);
         }
 
-        Span<WaterFillItem> items = _filler.Items(n);
-        int m = 0;
-        for (int i = 0; i < n; i++)
+        if (_claims.Length < n)
         {
-            double d = ds[i];
-            if (d > 0)
+            _claims = new double[Math.Max(n, _claims.Length * 2)];
+            _weights = new double[_claims.Length];
+        }
+
+        Span<double> claims = _claims.AsSpan(0, n);
+        Span<double> weights = _weights.AsSpan(0, n);
+        StageClaims(stage, templates, estimates, credits, claims, weights);
+        ref (int Stage, double Lambda) last = ref _lastLambda[(int)resource];
+        double lambda = _filler.Solve(claims, weights, spare, last.Stage == stage ? last.Lambda : 0);
+        last = (stage, lambda);
+        double total = Finish(stage, lambda, templates, estimates, credits, claims, weights, result);
+        ColumnMath.ClampToCapacity(capacity, total, result);
+    }
+
+    /// <summary>g = min(estimate, template) and the claim d = estimate - g per VM, with their sums.</summary>
+    private static ClaimSums Guarantees(ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits)
+    {
+        int n = templates.Length;
+        int i = 0;
+        ClaimSums s = default;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref double t0 = ref MemoryMarshal.GetReference(templates);
+            ref double e0 = ref MemoryMarshal.GetReference(estimates);
+            ref double c0 = ref MemoryMarshal.GetReference(credits);
+            Vector256<double> vg = Vector256<double>.Zero;
+            Vector256<double> vd = Vector256<double>.Zero;
+            Vector256<double> vd1 = Vector256<double>.Zero;
+            Vector256<double> vd2 = Vector256<double>.Zero;
+            for (; i <= n - 4; i += 4)
             {
-                double w = StageWeight(stage, credits[i], templates[i]);
-                if (w > 0)
-                {
-                    ref WaterFillItem it = ref items[m++];
-                    it.D = d;
-                    it.W = w;
-                    it.B = d / w;
-                }
+                Vector256<double> t = Vector256.LoadUnsafe(ref t0, (nuint)i);
+                Vector256<double> e = Vector256.LoadUnsafe(ref e0, (nuint)i);
+                Vector256<double> c = Vector256.LoadUnsafe(ref c0, (nuint)i);
+                Vector256<double> g = Vector256.MinNative(e, t);
+                Vector256<double> d = e - g;
+                Vector256<double> positive = Vector256.GreaterThan(c, Vector256<double>.Zero);
+                vg += g;
+                vd += d;
+                vd1 += d & positive;
+                vd2 += Vector256.AndNot(d, positive) & Vector256.GreaterThan(t, Vector256<double>.Zero);
+            }
+
+            s.G = Vector256.Sum(vg);
+            s.D = Vector256.Sum(vd);
+            s.D1 = Vector256.Sum(vd1);
+            s.D2 = Vector256.Sum(vd2);
+        }
+
+        for (; i < n; i++)
+        {
+            double tc = templates[i];
+            double g = Math.Min(estimates[i], tc);
+            double d = estimates[i] - g;
+            s.G += g;
+            s.D += d;
+            if (credits[i] > 0)
+            {
+                s.D1 += d;
+            }
+            else if (tc > 0)
+            {
+                s.D2 += d;
             }
         }
 
-        double lambda = _filler.Solve(m, spare);
+        return s;
+    }
+
+    /// <summary>The claims and weights of the water-fill of <paramref name="stage"/> (zero for VMs outside it).</summary>
+    private static void StageClaims(int stage, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> claims, Span<double> weights)
+    {
+        int n = templates.Length;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref double t0 = ref MemoryMarshal.GetReference(templates);
+            ref double e0 = ref MemoryMarshal.GetReference(estimates);
+            ref double c0 = ref MemoryMarshal.GetReference(credits);
+            ref double claim0 = ref MemoryMarshal.GetReference(claims);
+            ref double weight0 = ref MemoryMarshal.GetReference(weights);
+            Vector256<double> zero = Vector256<double>.Zero;
+            Vector256<double> one = Vector256<double>.One;
+            for (; i <= n - 4; i += 4)
+            {
+                Vector256<double> t = Vector256.LoadUnsafe(ref t0, (nuint)i);
+                Vector256<double> e = Vector256.LoadUnsafe(ref e0, (nuint)i);
+                Vector256<double> c = Vector256.LoadUnsafe(ref c0, (nuint)i);
+                Vector256<double> positive = Vector256.GreaterThan(c, zero);
+                Vector256<double> w = stage switch
+                {
+                    1 => c & positive,
+                    2 => Vector256.AndNot(t, positive),
+                    _ => Vector256.AndNot(one, positive | Vector256.GreaterThan(t, zero)),
+                };
+                ((e - Vector256.MinNative(e, t)) & Vector256.GreaterThan(w, zero)).StoreUnsafe(ref claim0, (nuint)i);
+                w.StoreUnsafe(ref weight0, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            double t = templates[i];
+            double c = credits[i];
+            int own = c > 0 ? 1 : t > 0 ? 2 : 3;
+            double w = own != stage ? 0 : stage switch
+            {
+                1 => c,
+                2 => t,
+                _ => 1,
+            };
+            weights[i] = w;
+            claims[i] = w > 0 ? estimates[i] - Math.Min(estimates[i], t) : 0;
+        }
+    }
+
+    /// <summary>
+    /// Each VM's allocation: its guarantee <c>min(estimate, template)</c>, plus its whole claim if its stage is below
+    /// the one being filled (positive credit; in stage 3 also a positive template), or its fill
+    /// <c>min(claim, lambda * weight)</c> in that stage. Returns the total.
+    /// </summary>
+    private static double Finish(int stage, double lambda, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, ReadOnlySpan<double> claims, ReadOnlySpan<double> weights, Span<double> result)
+    {
+        int n = templates.Length;
+        int i = 0;
+        bool everyClaimMet = double.IsPositiveInfinity(lambda);
         double total = 0;
-        for (int i = 0; i < n; i++)
+        if (Vector256.IsHardwareAccelerated)
         {
-            double d = ds[i];
-            double extra = 0;
-            if (d > 0)
+            ref double t0 = ref MemoryMarshal.GetReference(templates);
+            ref double e0 = ref MemoryMarshal.GetReference(estimates);
+            ref double c0 = ref MemoryMarshal.GetReference(credits);
+            ref double claim0 = ref MemoryMarshal.GetReference(claims);
+            ref double weight0 = ref MemoryMarshal.GetReference(weights);
+            ref double r0 = ref MemoryMarshal.GetReference(result);
+            Vector256<double> zero = Vector256<double>.Zero;
+            Vector256<double> l = Vector256.Create(lambda);
+            Vector256<double> sum = zero;
+            for (; i <= n - 4; i += 4)
             {
-                int own = StageOf(credits[i], templates[i]);
-                if (own < stage)
+                Vector256<double> t = Vector256.LoadUnsafe(ref t0, (nuint)i);
+                Vector256<double> e = Vector256.LoadUnsafe(ref e0, (nuint)i);
+                Vector256<double> g = Vector256.MinNative(e, t);
+                Vector256<double> claim = Vector256.LoadUnsafe(ref claim0, (nuint)i);
+                Vector256<double> fill = everyClaimMet ? claim : Vector256.MinNative(claim, l * Vector256.LoadUnsafe(ref weight0, (nuint)i));
+                if (stage > 1)
                 {
-                    extra = d;
+                    Vector256<double> earlier = Vector256.GreaterThan(Vector256.LoadUnsafe(ref c0, (nuint)i), zero);
+                    if (stage == 3)
+                    {
+                        earlier |= Vector256.GreaterThan(t, zero);
+                    }
+
+                    fill = Vector256.ConditionalSelect(earlier, e - g, fill);
                 }
-                else if (own == stage)
-                {
-                    extra = Math.Min(d, lambda * StageWeight(stage, credits[i], templates[i]));
-                }
+
+                Vector256<double> a = g + fill;
+                a.StoreUnsafe(ref r0, (nuint)i);
+                sum += a;
             }
 
-            double a = gs[i] + extra;
+            total = Vector256.Sum(sum);
+        }
+
+        for (; i < n; i++)
+        {
+            double t = templates[i];
+            double e = estimates[i];
+            double g = Math.Min(e, t);
+            int own = credits[i] > 0 ? 1 : t > 0 ? 2 : 3;
+            double fill = own < stage ? e - g : everyClaimMet ? claims[i] : Math.Min(claims[i], lambda * weights[i]);
+            double a = g + fill;
             result[i] = a;
             total += a;
         }
 
-        ClampToCapacity(capacity, total, result);
+        return total;
     }
 
     private void GiveHeadroom(double capacity, double leftover, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
@@ -280,29 +329,9 @@ public sealed class CreditAllocator : IAllocator
             total += a;
         }
 
-        ClampToCapacity(capacity, total, result);
+        ColumnMath.ClampToCapacity(capacity, total, result);
     }
 
-    private static int StageOf(double credit, double template) => credit > 0 ? 1 : template > 0 ? 2 : 3;
-
-    private static double StageWeight(int stage, double credit, double template) => stage switch
-    {
-        1 => credit > 0 ? credit : 0,
-        2 => credit > 0 ? 0 : template,
-        _ => credit <= 0 && template <= 0 ? 1 : 0,
-    };
-
-    private static void ClampToCapacity(double capacity, double total, Span<double> result)
-    {
-        if (total > capacity && total > 0)
-        {
-            double scale = capacity / total;
-            for (int i = 0; i < result.Length; i++)
-            {
-                result[i] *= scale;
-            }
-        }
-    }
 
     /// <summary>Guards against rounding: if the allocations add up to more than the capacity, scales them down.</summary>
     internal static void ClampToCapacity(ResourceKind r, double capacity, double total, Span<ResourceVector> allocations)
@@ -317,22 +346,11 @@ public sealed class CreditAllocator : IAllocator
         }
     }
 
-    private void EnsureScratch(int n)
+    private struct ClaimSums
     {
-        if (_g.Length >= n)
-        {
-            return;
-        }
-
-        int size = Math.Max(n, _g.Length * 2);
-        _g = new double[size];
-        _d = new double[size];
-        for (int r = 0; r < ResourceKinds.Count; r++)
-        {
-            _tc[r] = new double[size];
-            _est[r] = new double[size];
-            _ac[r] = new double[size];
-            _out[r] = new double[size];
-        }
+        public double G;
+        public double D;
+        public double D1; // claims of VMs with positive credit
+        public double D2; // claims of VMs without positive credit but with a positive template
     }
 }

@@ -10,56 +10,43 @@ namespace ResCoin.Scheduling;
 /// (equally among them), and when every template is zero the split is equal.
 /// </summary>
 /// <remarks>Expected O(n) per resource, no allocation once warmed up. An instance is not thread-safe.</remarks>
-public sealed class ProportionalShareAllocator : IAllocator
+public sealed class ProportionalShareAllocator : IAllocator, IColumnAllocator
 {
     private readonly WaterFiller _filler = new();
+    private readonly ColumnBuffers _columns = new();
+    private double[] _claims = [];
+    private double[] _weights = [];
 
     /// <summary>The policy name, <c>share</c>.</summary>
     public string Name => Allocators.Share;
 
     /// <inheritdoc/>
     public void Allocate(scoped in AllocationInput input, Span<ResourceVector> allocations)
-    {
-        AllocatorGuard.CheckShape(input, allocations.Length);
-        foreach (ResourceKind r in ResourceKinds.All)
-        {
-            if (input.Resources.Contains(r))
-            {
-                AllocateResource(input, r, allocations);
-            }
-        }
-    }
+        => _columns.Allocate(this, input, allocations);
 
-    private void AllocateResource(scoped in AllocationInput input, ResourceKind r, Span<ResourceVector> allocations)
+    void IColumnAllocator.AllocateColumn(ResourceKind resource, double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
     {
-        double capacity = input.Capacity[r];
-        AllocatorGuard.CheckCapacity(capacity, r);
-        ReadOnlySpan<ResourceVector> templates = input.Templates;
-        ReadOnlySpan<ResourceVector> estimates = input.Estimates;
         int n = templates.Length;
+        if (n == 0)
+        {
+            return;
+        }
+
+        estimates = estimates[..n];
+        result = result[..n];
         double sumEst = 0;
         double sumEstWeighted = 0; // estimates of VMs with a positive template
         double sumTc = 0;
         for (int i = 0; i < n; i++)
         {
-            double tc = templates[i][r];
-            double est = estimates[i][r];
-            if (!(AllocatorGuard.IsNonNegativeFinite(tc) && AllocatorGuard.IsNonNegativeFinite(est) && double.IsFinite(input.Credits[i][r])))
-            {
-                AllocatorGuard.ThrowInvalid(input, i, r);
-            }
-
+            double tc = templates[i];
+            double est = estimates[i];
             sumEst += est;
             sumTc += tc;
             if (tc > 0)
             {
                 sumEstWeighted += est;
             }
-        }
-
-        if (n == 0)
-        {
-            return;
         }
 
         if (sumEst <= capacity)
@@ -69,46 +56,45 @@ public sealed class ProportionalShareAllocator : IAllocator
             double total = 0;
             for (int i = 0; i < n; i++)
             {
-                double a = estimates[i][r] + (unit * (sumTc > 0 ? templates[i][r] : 1));
-                allocations[i][r] = a;
+                double a = estimates[i] + (unit * (sumTc > 0 ? templates[i] : 1));
+                result[i] = a;
                 total += a;
             }
 
-            CreditAllocator.ClampToCapacity(r, capacity, total, allocations);
+            ColumnMath.ClampToCapacity(capacity, total, result);
             return;
         }
 
         // Stage 1: VMs with a positive template, weighted by it; stage 2 (if those all fit): the rest, equally.
         int stage = sumEstWeighted > capacity ? 1 : 2;
         double spare = stage == 1 ? capacity : Math.Max(0, capacity - sumEstWeighted);
-        Span<WaterFillItem> items = _filler.Items(n);
-        int m = 0;
-        for (int i = 0; i < n; i++)
+        if (_claims.Length < n)
         {
-            double est = estimates[i][r];
-            double w = Weight(stage, templates[i][r]);
-            if (est > 0 && w > 0)
-            {
-                ref WaterFillItem it = ref items[m++];
-                it.D = est;
-                it.W = w;
-                it.B = est / w;
-            }
+            _claims = new double[Math.Max(n, _claims.Length * 2)];
+            _weights = new double[_claims.Length];
         }
 
-        double lambda = _filler.Solve(m, spare);
+        Span<double> claims = _claims.AsSpan(0, n);
+        Span<double> weights = _weights.AsSpan(0, n);
+        for (int i = 0; i < n; i++)
+        {
+            double w = Weight(stage, templates[i]);
+            weights[i] = w;
+            claims[i] = w > 0 ? estimates[i] : 0;
+        }
+
+        double lambda = _filler.Solve(claims, weights, spare);
+        bool everyClaimMet = double.IsPositiveInfinity(lambda);
         double sum = 0;
         for (int i = 0; i < n; i++)
         {
-            double est = estimates[i][r];
-            double tc = templates[i][r];
-            double w = Weight(stage, tc);
-            double a = stage == 2 && tc > 0 ? est : w > 0 ? Math.Min(est, lambda * w) : 0;
-            allocations[i][r] = a;
+            double tc = templates[i];
+            double a = stage == 2 && tc > 0 ? estimates[i] : everyClaimMet ? claims[i] : Math.Min(claims[i], lambda * weights[i]);
+            result[i] = a;
             sum += a;
         }
 
-        CreditAllocator.ClampToCapacity(r, capacity, sum, allocations);
+        ColumnMath.ClampToCapacity(capacity, sum, result);
     }
 
     private static double Weight(int stage, double template) => stage == 1 ? template : (template > 0 ? 0 : 1);

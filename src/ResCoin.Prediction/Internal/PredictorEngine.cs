@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ResCoin.Prediction.Internal;
 
@@ -57,27 +59,54 @@ internal sealed class PredictorEngine
                 nameof(estimates));
         }
 
-        for (int i = 0; i < observed.Length; i++)
-        {
-            double x = observed[i];
-            if (!double.IsNaN(x) && !(x >= 0 && x <= double.MaxValue))
-            {
-                ThrowBadObservation(resource, i, x, nameof(observed));
-            }
-        }
-
         int n = observed.Length;
         ResourceSlots s = _resources[(int)resource] ??= new ResourceSlots(_model.StateWidth(resource));
         s.EnsureCapacity(n);
 
         Span<double> previous = s.Previous.AsSpan(0, n);
         Span<int> counts = s.Counts.AsSpan(0, n);
-        _errors?.RecordSlots(resource, observed, previous, counts);
+        int bad = _errors is null ? FirstInvalid(observed) : _errors.RecordSlots(resource, observed, previous, counts);
+        if (bad >= 0)
+        {
+            ThrowBadObservation(resource, bad, observed[bad], nameof(observed));
+        }
 
         previous.CopyTo(estimates);
         _model.Update(resource, observed, estimates, s.State.AsSpan(0, n * s.Width), counts);
+        Finish(observed, estimates, previous, counts);
+    }
 
-        for (int i = 0; i < n; i++)
+    /// <summary>Clamps every estimate to [0, <see cref="double.MaxValue"/>] (NaN to 0), remembers it, and counts the measured slots.</summary>
+    private static void Finish(ReadOnlySpan<double> observed, Span<double> estimates, Span<double> previous, Span<int> counts)
+    {
+        int n = observed.Length;
+        estimates = estimates[..n];
+        previous = previous[..n];
+        counts = counts[..n];
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref double x0 = ref MemoryMarshal.GetReference(observed);
+            ref double e0 = ref MemoryMarshal.GetReference(estimates);
+            ref double p0 = ref MemoryMarshal.GetReference(previous);
+            ref int c0 = ref MemoryMarshal.GetReference(counts);
+            Vector256<double> max = Vector256.Create(double.MaxValue);
+            Vector128<int> saturated = Vector128.Create(int.MaxValue);
+            for (; i <= n - 4; i += 4)
+            {
+                Vector256<double> e = Vector256.LoadUnsafe(ref e0, (nuint)i);
+                e = Vector256.MinNative(e & Vector256.GreaterThanOrEqual(e, Vector256<double>.Zero), max);
+                e.StoreUnsafe(ref e0, (nuint)i);
+                e.StoreUnsafe(ref p0, (nuint)i);
+                Vector256<double> x = Vector256.LoadUnsafe(ref x0, (nuint)i);
+                Vector256<long> measured = Vector256.Equals(x, x).AsInt64();
+                Vector128<int> c = Vector128.LoadUnsafe(ref c0, (nuint)i);
+                Vector128<int> step = Vector128.Narrow(measured.GetLower(), measured.GetUpper()) & ~Vector128.Equals(c, saturated);
+                (c - step).StoreUnsafe(ref c0, (nuint)i); // step is -1 where counted
+            }
+        }
+
+        for (; i < n; i++)
         {
             double e = estimates[i];
             if (!(e >= 0))
@@ -96,6 +125,20 @@ internal sealed class PredictorEngine
                 counts[i]++;
             }
         }
+    }
+
+    private static int FirstInvalid(ReadOnlySpan<double> observed)
+    {
+        for (int i = 0; i < observed.Length; i++)
+        {
+            double x = observed[i];
+            if (!double.IsNaN(x) && !(x >= 0 && x <= double.MaxValue))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private static void ThrowBadObservation(ResourceKind resource, int slot, double value, string paramName)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace ResCoin.Scheduling.Allocation;
 
@@ -12,15 +13,150 @@ internal struct WaterFillItem
 }
 
 /// <summary>
-/// Weighted water-filling in expected O(n): finds <c>lambda</c> with <c>sum_i min(D_i, lambda * W_i) = S</c> by
-/// quickselect on the breakpoints <c>D_i / W_i</c> (three-way partitions of a reusable scratch buffer around a random
-/// pivot, keeping the sum of the claims known to be met and of the weights known to be unmet). No sort, no allocation
-/// once the buffer is large enough. Not thread-safe.
+/// Weighted water-filling: finds <c>lambda</c> with <c>sum_i min(D_i, lambda * W_i) = S</c>.
+/// <see cref="Solve(ReadOnlySpan{double}, ReadOnlySpan{double}, double, double)"/> runs Newton's method from below on the
+/// concave, piecewise-linear fill function in vectorized passes over the claims and weights (each pass counts the
+/// claims met at the current <c>lambda</c>; when a step meets no new claim, <c>lambda</c> is exact). If that has not
+/// converged after a few passes it finishes exactly by quickselect on the breakpoints <c>D_i / W_i</c> still
+/// undecided (three-way partitions of a reusable scratch buffer around a random pivot, keeping the sum of the claims
+/// known to be met and of the weights known to be cut): expected O(n) either way, no sort, no allocation once the
+/// buffer is large enough. Not thread-safe.
 /// </summary>
 internal sealed class WaterFiller
 {
+    /// <summary>Newton passes before the exact quickselect takes over.</summary>
+    internal const int MaxNewtonPasses = 12;
+
     private WaterFillItem[] _items = [];
     private uint _rng = 0x9E3779B9u;
+
+    /// <summary>Passes of the last <see cref="Solve(ReadOnlySpan{double}, ReadOnlySpan{double}, double, double)"/> (for tests and tuning).</summary>
+    internal int LastPasses { get; private set; }
+
+    /// <summary>Whether the last solve needed the quickselect (for tests and tuning).</summary>
+    internal bool LastUsedQuickselect { get; private set; }
+
+    /// <summary>
+    /// Solves for <c>lambda</c> over <paramref name="claims"/> (finite, at least 0) and <paramref name="weights"/>
+    /// (finite, at least 0; a zero weight gets nothing) given <paramref name="spare"/> (finite, at least 0). Returns positive infinity when every claim with a positive weight fits (or rounding makes
+    /// it look so): every such claimant then gets its full claim. <paramref name="start"/> is a guess (for example the
+    /// answer of the previous period); a good one saves passes, any finite one gives the same answer.
+    /// </summary>
+    public double Solve(ReadOnlySpan<double> claims, ReadOnlySpan<double> weights, double spare, double start = 0)
+    {
+        weights = weights[..claims.Length];
+        // Newton's method on the concave fill f(lambda) = met(lambda) + lambda * open(lambda). From any start one step
+        // lands at or below the answer (the tangent lies above f); from there the steps increase monotonically.
+        double lambda = start > 0 && start < double.MaxValue ? start : 0;
+        long previousMet = -1;
+        for (int pass = 1; pass <= MaxNewtonPasses; pass++)
+        {
+            (double met, double open, long count) = Evaluate(claims, weights, lambda);
+            LastPasses = pass;
+            LastUsedQuickselect = false;
+            if (open <= 0)
+            {
+                if (pass == 1 && lambda > 0)
+                {
+                    // The start meets every claim: no slope to step down along. Start again from 0.
+                    lambda = 0;
+                    continue;
+                }
+
+                return double.PositiveInfinity;
+            }
+
+            if (count == previousMet)
+            {
+                // No claim crossed its breakpoint between the last two points: the fill is linear there, and lambda,
+                // computed on that line, is exact.
+                return lambda;
+            }
+
+            double next = Math.Max(0, (spare - met) / open);
+            if (pass > 1 && !(next > lambda))
+            {
+                return lambda; // rounding: the fill at lambda already reaches the spare
+            }
+
+            previousMet = count;
+            lambda = next;
+        }
+
+        // Not converged: finish exactly over the claims still open at lambda (a lower bound of the answer).
+        LastUsedQuickselect = true;
+        Span<WaterFillItem> items = Items(claims.Length);
+        int m = 0;
+        double metBelow = 0;
+        for (int i = 0; i < claims.Length; i++)
+        {
+            double d = claims[i];
+            double w = weights[i];
+            if (d <= lambda * w)
+            {
+                metBelow += d;
+            }
+            else if (w > 0)
+            {
+                ref WaterFillItem it = ref items[m++];
+                it.D = d;
+                it.W = w;
+                it.B = d / w;
+            }
+        }
+
+        return Solve(m, spare, metBelow, lambda);
+    }
+
+    /// <summary>At <paramref name="lambda"/>: the sum of the claims met, the sum of the weights of those cut, and how many are met.</summary>
+    private static (double Met, double Open, long Count) Evaluate(ReadOnlySpan<double> claims, ReadOnlySpan<double> weights, double lambda)
+    {
+        int n = claims.Length;
+        int i = 0;
+        double met = 0;
+        double open = 0;
+        double count = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
+        {
+            ref double d0 = ref MemoryMarshal.GetReference(claims);
+            ref double w0 = ref MemoryMarshal.GetReference(weights);
+            Vector256<double> l = Vector256.Create(lambda);
+            Vector256<double> one = Vector256<double>.One;
+            Vector256<double> vMet = Vector256<double>.Zero;
+            Vector256<double> vOpen = Vector256<double>.Zero;
+            Vector256<double> vCount = Vector256<double>.Zero;
+            for (; i <= n - 4; i += 4)
+            {
+                Vector256<double> d = Vector256.LoadUnsafe(ref d0, (nuint)i);
+                Vector256<double> w = Vector256.LoadUnsafe(ref w0, (nuint)i);
+                Vector256<double> isMet = Vector256.LessThanOrEqual(d, l * w);
+                vMet += d & isMet;
+                vOpen += Vector256.AndNot(w, isMet);
+                vCount += one & isMet;
+            }
+
+            met = Vector256.Sum(vMet);
+            open = Vector256.Sum(vOpen);
+            count = Vector256.Sum(vCount);
+        }
+
+        for (; i < n; i++)
+        {
+            double d = claims[i];
+            double w = weights[i];
+            if (d <= lambda * w)
+            {
+                met += d;
+                count++;
+            }
+            else
+            {
+                open += w;
+            }
+        }
+
+        return (met, open, (long)count);
+    }
 
     /// <summary>A scratch buffer of at least <paramref name="count"/> items, for the caller to fill.</summary>
     public Span<WaterFillItem> Items(int count)
@@ -38,14 +174,20 @@ internal sealed class WaterFiller
     /// given <paramref name="spare"/> less than the sum of their claims. Returns positive infinity when rounding makes
     /// every claim fit (every claimant then gets its full claim).
     /// </summary>
-    public double Solve(int count, double spare)
+    public double Solve(int count, double spare) => Solve(count, spare, 0, 0);
+
+    /// <summary>
+    /// As <see cref="Solve(int, double)"/>, when claims summing to <paramref name="metBelow"/> are already known to be
+    /// met at <paramref name="lowerBound"/>, a lower bound of the answer (the items hold only the others).
+    /// </summary>
+    private double Solve(int count, double spare, double metBelow, double lowerBound)
     {
         Span<WaterFillItem> items = _items.AsSpan(0, count);
         int lo = 0;
         int hi = count;
-        double met = 0; // sum of D of the items known to be fully met (B <= lambda)
+        double met = metBelow; // sum of D of the items known to be fully met (B <= lambda)
         double open = 0; // sum of W of the items known to be cut (B > lambda)
-        double lower = 0; // lambda >= every pivot found to leave spare unfilled
+        double lower = lowerBound; // lambda >= every pivot found to leave spare unfilled
         double upper = double.PositiveInfinity; // lambda < every pivot found to overfill
         while (lo < hi)
         {

@@ -1,5 +1,8 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using ResCoin.Scheduling.Allocation;
 
 namespace ResCoin.Scheduling.Control;
 
@@ -19,12 +22,18 @@ internal sealed class PeriodEngine
     private readonly double[][] _estimates = new double[ResourceKinds.Count][];
     private readonly double[][] _credits = new double[ResourceKinds.Count][];
     private readonly double[][] _lastAllocation = new double[ResourceKinds.Count][];
+    private readonly double[][] _slotTemplates = new double[ResourceKinds.Count][];
+    private readonly double[][] _allocations = new double[ResourceKinds.Count][];
+    private readonly double[][] _estimateSource = new double[ResourceKinds.Count][];
+    private readonly double[][] _usageByVm = new double[ResourceKinds.Count][];
+    private readonly IColumnAllocator? _columnAllocator;
     private readonly double _throttledGrowth;
     private int _slotCapacity;
     private int _vmCapacity;
 
     /// <summary>The share of its last allocation a VM must use to count as throttled (its usage is then censored).</summary>
     public const double ThrottledUsageFraction = 0.98;
+
 
     public PeriodEngine(IPredictor predictor, IAllocator allocator, int window, int initialSlots = 16, double throttledGrowth = 0)
     {
@@ -34,13 +43,15 @@ internal sealed class PeriodEngine
         _throttledGrowth = throttledGrowth;
         _predictor = predictor;
         _allocator = allocator;
+        _columnAllocator = allocator as IColumnAllocator;
         _ledger = new CreditLedger(window, initialSlots);
         for (int r = 0; r < ResourceKinds.Count; r++)
         {
             _observed[r] = [];
             _predicted[r] = [];
             _lastAllocation[r] = [];
-            _templates[r] = _estimates[r] = _credits[r] = [];
+            _slotTemplates[r] = [];
+            _templates[r] = _estimates[r] = _credits[r] = _allocations[r] = _usageByVm[r] = [];
         }
 
         EnsureSlots(initialSlots);
@@ -67,6 +78,8 @@ internal sealed class PeriodEngine
             double[] observed = new double[size];
             double[] predicted = new double[size];
             double[] lastAllocation = new double[size];
+            double[] slotTemplates = new double[size];
+            _slotTemplates[r].CopyTo(slotTemplates, 0);
             _observed[r].CopyTo(observed, 0);
             _predicted[r].CopyTo(predicted, 0);
             _lastAllocation[r].CopyTo(lastAllocation, 0);
@@ -75,6 +88,7 @@ internal sealed class PeriodEngine
             _observed[r] = observed;
             _predicted[r] = predicted;
             _lastAllocation[r] = lastAllocation;
+            _slotTemplates[r] = slotTemplates;
         }
 
         _slotCapacity = size;
@@ -89,6 +103,7 @@ internal sealed class PeriodEngine
         {
             _observed[r][slot] = double.NaN;
             _predicted[r][slot] = 0;
+            _slotTemplates[r][slot] = 0;
             _lastAllocation[r][slot] = double.NaN;
         }
     }
@@ -119,39 +134,29 @@ internal sealed class PeriodEngine
         }
 
         EnsureVms(n);
-
-        // One sequential pass over the VMs: check everything before changing any credit or predictor state, and
-        // transpose usage (scattered by slot) and templates into contiguous per-resource arrays.
         int set = (int)resources & (int)ResourceSet.All;
-        for (int i = 0; i < n; i++)
+        for (int r = 0; r < ResourceKinds.Count; r++)
         {
-            int slot = slots[i];
-            if ((uint)slot >= (uint)slotCount)
+            if ((set & (1 << r)) != 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(slots), slot, "A slot is outside 0 to slotCount - 1.");
-            }
-
-            ref readonly ResourceVector tv = ref templates[i];
-            ref readonly ResourceVector uv = ref usage[i];
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                if ((set & (1 << r)) == 0)
-                {
-                    continue;
-                }
-
-                double t = tv[r];
-                double u = uv[r];
-                if (!(t >= 0 && t <= double.MaxValue) || !(double.IsNaN(u) || (u >= 0 && u <= double.MaxValue)))
-                {
-                    ThrowBadInput(vms, i, (ResourceKind)r, t, u);
-                }
-
-                _templates[r][i] = t;
-                _observed[r][slot] = u;
+                AllocatorGuard.CheckCapacity(capacity[r], (ResourceKind)r);
             }
         }
 
+        // Check everything before changing any credit or predictor state, and transpose usage and templates into
+        // contiguous per-resource arrays (by slot for the ledger and the predictor, by VM for the allocator). When VM i
+        // has slot i (a steady VM list) the two orders are the same: nothing is scattered or gathered.
+        bool identity = slotCount == n && IsIdentity(slots);
+        if (set == (int)ResourceSet.All)
+        {
+            TransposeAll(identity, slotCount, slots, vms, templates, usage);
+        }
+        else
+        {
+            TransposeSome(set, slotCount, slots, vms, templates, usage);
+        }
+
+        double growth = 1 + _throttledGrowth;
         for (int r = 0; r < ResourceKinds.Count; r++)
         {
             if ((set & (1 << r)) == 0)
@@ -161,64 +166,54 @@ internal sealed class PeriodEngine
 
             ResourceKind kind = (ResourceKind)r;
             double[] observed = _observed[r];
-            double[] tc = _templates[r];
-            for (int i = 0; i < n; i++)
+            _ledger.PushAll(kind, slotCount, identity ? _templates[r] : _slotTemplates[r], observed);
+
+            double[] predicted = _predicted[r];
+            _predictor.Update(kind, observed.AsSpan(0, slotCount), predicted.AsSpan(0, slotCount));
+
+            // Per VM: the estimate (a NaN or negative one from a faulty predictor counts as 0; censored usage of a
+            // VM that used nearly all it was allocated raises it) and the credit.
+            double[] est;
+            if (identity)
             {
-                int slot = slots[i];
-                double u = observed[slot];
-                if (!double.IsNaN(u))
-                {
-                    _ledger.Push(kind, slot, tc[i] - u);
-                }
+                EstimateInPlace(kind, n, vms, observed, predicted, _lastAllocation[r], growth, _credits[r]);
+                est = predicted;
+            }
+            else
+            {
+                Estimate(kind, n, slots, vms, observed, predicted, _lastAllocation[r], growth, _estimates[r], _credits[r]);
+                est = _estimates[r];
             }
 
-            Span<double> predicted = _predicted[r].AsSpan(0, slotCount);
-            _predictor.Update(kind, observed.AsSpan(0, slotCount), predicted);
-            double[] est = _estimates[r];
+            _estimateSource[r] = est;
             double[] credit = _credits[r];
             double[] lastAllocation = _lastAllocation[r];
-            double growth = 1 + _throttledGrowth;
-            for (int i = 0; i < n; i++)
+            bool throttle = _throttledGrowth > 0;
+            if (_columnAllocator is not null)
             {
-                int slot = slots[i];
-                double e = predicted[slot];
-                e = e >= 0 ? e : 0; // a NaN or negative estimate from a faulty predictor counts as 0
-
-                // Censored usage: a VM that used (nearly) all it was allocated may want more than it could show.
-                double last = lastAllocation[slot];
-                double u = observed[slot];
-                if (_throttledGrowth > 0 && last > 0 && u >= last * ThrottledUsageFraction)
+                double[] allocation = _allocations[r];
+                _columnAllocator.AllocateColumn(kind, capacity[r], _templates[r].AsSpan(0, n), est.AsSpan(0, n), credit.AsSpan(0, n), allocation.AsSpan(0, n));
+                if (throttle && identity)
                 {
-                    e = Math.Max(e, last * growth);
+                    allocation.AsSpan(0, n).CopyTo(lastAllocation);
                 }
-
-                est[i] = e;
-                credit[i] = _ledger.Credit(kind, slot);
+                else if (throttle)
+                {
+                    for (int i = 0; i < n; i++)
+                    {
+                        lastAllocation[slots[i]] = allocation[i];
+                    }
+                }
             }
         }
 
-        for (int i = 0; i < n; i++)
+        WriteBack(set, n, estimates, credits, allocations);
+        if (_columnAllocator is not null)
         {
-            ref ResourceVector ev = ref estimates[i];
-            ref ResourceVector cv = ref credits[i];
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                if ((set & (1 << r)) != 0)
-                {
-                    ev[r] = _estimates[r][i];
-                    cv[r] = _credits[r][i];
-                }
-                else
-                {
-                    ev[r] = double.NaN;
-                    cv[r] = double.NaN;
-                    allocations[i][r] = double.NaN;
-                }
-            }
+            return;
         }
 
         _allocator.Allocate(new AllocationInput(capacity, resources, vms, templates, estimates, credits), allocations);
-
         if (_throttledGrowth > 0)
         {
             for (int i = 0; i < n; i++)
@@ -236,6 +231,279 @@ internal sealed class PeriodEngine
         }
     }
 
+    private static bool IsIdentity(ReadOnlySpan<int> slots)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<int> expected = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+            Vector256<int> step = Vector256.Create(8);
+            for (; i <= slots.Length - 8; i += 8, expected += step)
+            {
+                if (!Vector256.EqualsAll(Vector256.Create(slots.Slice(i, 8)), expected))
+                {
+                    return false;
+                }
+            }
+        }
+
+        for (; i < slots.Length; i++)
+        {
+            if (slots[i] != i)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary><see cref="Estimate"/> when VM i has slot i: the estimates replace the predictions in place.</summary>
+    private void EstimateInPlace(ResourceKind kind, int n, ReadOnlySpan<VmId> vms, double[] observed, double[] predicted, double[] lastAllocation, double growth, double[] credits)
+    {
+        ReadOnlySpan<double> sum = _ledger.Sums(kind)[..n];
+        ReadOnlySpan<double> comp = _ledger.Compensations(kind)[..n];
+        Span<double> est = predicted.AsSpan(0, n);
+        Span<double> credit = credits.AsSpan(0, n);
+        ReadOnlySpan<double> obs = observed.AsSpan(0, n);
+        ReadOnlySpan<double> last = lastAllocation.AsSpan(0, n);
+        bool throttle = _throttledGrowth > 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<double> zero = Vector256<double>.Zero;
+            Vector256<double> max = Vector256.Create(double.MaxValue);
+            Vector256<double> fraction = Vector256.Create(ThrottledUsageFraction);
+            Vector256<double> g = Vector256.Create(growth);
+            for (; i <= n - 4; i += 4)
+            {
+                Vector256<double> e = Vector256.Create(est.Slice(i, 4));
+                e &= Vector256.GreaterThanOrEqual(e, zero);
+                if (throttle)
+                {
+                    Vector256<double> l = Vector256.Create(last.Slice(i, 4));
+                    Vector256<double> capped = Vector256.GreaterThan(l, zero) & Vector256.GreaterThanOrEqual(Vector256.Create(obs.Slice(i, 4)), l * fraction);
+                    e = Vector256.ConditionalSelect(capped, Vector256.MaxNative(e, l * g), e);
+                }
+
+                Vector256.MinNative(e, max).CopyTo(est.Slice(i, 4));
+                Vector256<double> c = Vector256.Create(sum.Slice(i, 4)) + Vector256.Create(comp.Slice(i, 4));
+                if (!Vector256.EqualsAll(c - c, zero))
+                {
+                    break; // an infinite credit: the scalar loop below finds it and throws
+                }
+
+                c.CopyTo(credit.Slice(i, 4));
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            double e = est[i];
+            e = e >= 0 ? e : 0;
+            if (throttle)
+            {
+                double l = last[i];
+                if (l > 0 && obs[i] >= l * ThrottledUsageFraction)
+                {
+                    e = Math.Max(e, l * growth);
+                }
+            }
+
+            est[i] = Math.Min(e, double.MaxValue);
+            double c = sum[i] + comp[i];
+            if (!double.IsFinite(c))
+            {
+                ThrowBadCredit(vms, i, kind, c);
+            }
+
+            credit[i] = c;
+        }
+    }
+
+    private void Estimate(ResourceKind kind, int n, ReadOnlySpan<int> slots, ReadOnlySpan<VmId> vms, double[] observed, double[] predicted, double[] lastAllocation, double growth, double[] estimates, double[] credits)
+    {
+        ReadOnlySpan<double> sum = _ledger.Sums(kind);
+        ReadOnlySpan<double> comp = _ledger.Compensations(kind);
+        Span<double> est = estimates.AsSpan(0, n);
+        Span<double> credit = credits.AsSpan(0, n);
+        slots = slots[..n];
+        bool throttle = _throttledGrowth > 0;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            int slot = slots[i];
+            double e = predicted[slot];
+            e = e >= 0 ? e : 0;
+            if (throttle)
+            {
+                double last = lastAllocation[slot];
+                if (last > 0 && observed[slot] >= last * ThrottledUsageFraction)
+                {
+                    e = Math.Max(e, last * growth);
+                }
+            }
+
+            est[i] = Math.Min(e, double.MaxValue);
+            double c = sum[slot] + comp[slot];
+            if (!double.IsFinite(c))
+            {
+                ThrowBadCredit(vms, i, kind, c);
+            }
+
+            credit[i] = c;
+        }
+    }
+
+    /// <summary>The transpose for every resource (vectorized; see <see cref="Transpose"/>).</summary>
+    private void TransposeAll(bool identity, int slotCount, ReadOnlySpan<int> slots, ReadOnlySpan<VmId> vms, ReadOnlySpan<ResourceVector> templates, ReadOnlySpan<ResourceVector> usage)
+    {
+        int n = slots.Length;
+        Transpose.Columns byVm = Columns(_templates);
+        Transpose.Columns usageColumns = Columns(identity ? _observed : _usageByVm);
+        if (!Transpose.ToColumns(templates, byVm, allowNaN: false) | !Transpose.ToColumns(usage, usageColumns, allowNaN: true))
+        {
+            for (int i = 0; i < n; i++)
+            {
+                CheckVm(ResourceSet.All, vms, i, templates[i], usage[i]);
+            }
+        }
+
+        if (identity)
+        {
+            return;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if ((uint)slots[i] >= (uint)slotCount)
+            {
+                ThrowBadSlot(slots[i]);
+            }
+        }
+
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            ReadOnlySpan<double> t = _templates[r].AsSpan(0, n);
+            ReadOnlySpan<double> u = _usageByVm[r].AsSpan(0, n);
+            Span<double> bySlot = _slotTemplates[r].AsSpan(0, slotCount);
+            Span<double> observed = _observed[r].AsSpan(0, slotCount);
+            for (int i = 0; i < t.Length; i++)
+            {
+                int slot = slots[i];
+                bySlot[slot] = t[i];
+                observed[slot] = u[i];
+            }
+        }
+    }
+
+    private static Transpose.Columns Columns(double[][] arrays)
+    {
+        Transpose.Columns columns = default;
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            columns[r] = arrays[r];
+        }
+
+        return columns;
+    }
+
+    private void TransposeSome(int set, int slotCount, ReadOnlySpan<int> slots, ReadOnlySpan<VmId> vms, ReadOnlySpan<ResourceVector> templates, ReadOnlySpan<ResourceVector> usage)
+    {
+        for (int i = 0; i < slots.Length; i++)
+        {
+            int slot = slots[i];
+            if ((uint)slot >= (uint)slotCount)
+            {
+                ThrowBadSlot(slot);
+            }
+
+            ref readonly ResourceVector tv = ref templates[i];
+            ref readonly ResourceVector uv = ref usage[i];
+            CheckVm((ResourceSet)set, vms, i, tv, uv);
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if ((set & (1 << r)) != 0)
+                {
+                    double t = tv[r];
+                    _templates[r][i] = t;
+                    _slotTemplates[r][slot] = t;
+                    _observed[r][slot] = uv[r];
+                }
+            }
+        }
+    }
+
+    /// <summary>Copies the per-resource estimates, credits and (column allocator) allocations into the caller's vectors; NaN for resources not scheduled.</summary>
+    private void WriteBack(int set, int n, Span<ResourceVector> estimates, Span<ResourceVector> credits, Span<ResourceVector> allocations)
+    {
+        bool columns = _columnAllocator is not null;
+        if (set == (int)ResourceSet.All && columns)
+        {
+            WriteBackAll(n, estimates, credits, allocations);
+            return;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            ref ResourceVector ev = ref estimates[i];
+            ref ResourceVector cv = ref credits[i];
+            ref ResourceVector av = ref allocations[i];
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if ((set & (1 << r)) != 0)
+                {
+                    ev[r] = _estimateSource[r][i];
+                    cv[r] = _credits[r][i];
+                    if (columns)
+                    {
+                        av[r] = _allocations[r][i];
+                    }
+                }
+                else
+                {
+                    ev[r] = double.NaN;
+                    cv[r] = double.NaN;
+                    av[r] = double.NaN;
+                }
+            }
+        }
+    }
+
+    private void WriteBackAll(int n, Span<ResourceVector> estimates, Span<ResourceVector> credits, Span<ResourceVector> allocations)
+    {
+        Transpose.ToRows(Columns(_estimateSource), estimates[..n]);
+        Transpose.ToRows(Columns(_credits), credits[..n]);
+        Transpose.ToRows(Columns(_allocations), allocations[..n]);
+    }
+
+    private static bool IsTemplate(double t) => t >= 0 && t <= double.MaxValue;
+
+    private static bool IsUsage(double u) => double.IsNaN(u) || (u >= 0 && u <= double.MaxValue);
+
+    private static void CheckVm(ResourceSet set, ReadOnlySpan<VmId> vms, int i, in ResourceVector tv, in ResourceVector uv)
+    {
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            if (((int)set & (1 << r)) != 0 && !(IsTemplate(tv[r]) && IsUsage(uv[r])))
+            {
+                ThrowBadInput(vms, i, (ResourceKind)r, tv[r], uv[r]);
+            }
+        }
+    }
+
+    [DoesNotReturn]
+    private static void ThrowBadSlot(int slot, string paramName = "slots")
+        => throw new ArgumentOutOfRangeException(paramName, slot, "A slot is outside 0 to slotCount - 1.");
+
+    [DoesNotReturn]
+    private static void ThrowBadCredit(ReadOnlySpan<VmId> vms, int i, ResourceKind r, double credit)
+    {
+        string vm = i < vms.Length ? vms[i].Name : string.Create(CultureInfo.InvariantCulture, $"#{i}");
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"The credit of VM '{vm}' for {ResourceKinds.Name(r)} is {credit.ToString("R", CultureInfo.InvariantCulture)}: its template and usage are too large to sum over the window."),
+            nameof(vms));
+    }
+
     private void EnsureVms(int n)
     {
         if (n <= _vmCapacity)
@@ -249,6 +517,8 @@ internal sealed class PeriodEngine
             _templates[r] = new double[size];
             _estimates[r] = new double[size];
             _credits[r] = new double[size];
+            _allocations[r] = new double[size];
+            _usageByVm[r] = new double[size];
         }
 
         _vmCapacity = size;
