@@ -156,4 +156,30 @@ public sealed class PredictorPropertyTests
         Assert.Equal(expected.Smape, actual.Smape, 1e-9);
         Assert.Equal(expected.UnderPredictionRate, actual.UnderPredictionRate);
     }
+
+    [Property(MaxTest = 300, Arbitrary = [typeof(Arbitraries)])]
+    public void Ewma_EqualsTheRecurrenceSlotBySlot(History history)
+    {
+        // The batch update is vectorized four slots at a time; each slot must still follow s <- s + a (x - s) exactly.
+        IPredictor p = Predictors.Create("ewma");
+        double alpha = history.Resource == ResourceKind.Cpu ? 0.7 : 0.8;
+        var estimates = new double[history.Slots];
+        var expected = new double[history.Slots];
+        var seen = new bool[history.Slots];
+        foreach (double[] row in history.Values)
+        {
+            p.Update(history.Resource, row, estimates);
+            for (int i = 0; i < row.Length; i++)
+            {
+                double x = row[i];
+                if (!double.IsNaN(x))
+                {
+                    expected[i] = seen[i] ? expected[i] + (alpha * (x - expected[i])) : x;
+                    seen[i] = true;
+                }
+
+                Assert.Equal(expected[i], estimates[i]);
+            }
+        }
+    }
 }

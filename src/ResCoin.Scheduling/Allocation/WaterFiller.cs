@@ -24,11 +24,21 @@ internal struct WaterFillItem
 /// </summary>
 internal sealed class WaterFiller
 {
-    /// <summary>Newton passes before the exact quickselect takes over.</summary>
-    internal const int MaxNewtonPasses = 12;
+    /// <summary>Newton passes before the exact quickselect takes over, by default.</summary>
+    internal const int DefaultNewtonPasses = 12;
+
+    private readonly int _maxNewtonPasses;
 
     private WaterFillItem[] _items = [];
     private uint _rng = 0x9E3779B9u;
+
+    /// <summary>Creates a water-filler.</summary>
+    /// <param name="maxNewtonPasses">Newton passes before the quickselect finishes the job (0: quickselect only, for tests).</param>
+    public WaterFiller(int maxNewtonPasses = DefaultNewtonPasses)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxNewtonPasses);
+        _maxNewtonPasses = maxNewtonPasses;
+    }
 
     /// <summary>Passes of the last <see cref="Solve(ReadOnlySpan{double}, ReadOnlySpan{double}, double, double)"/> (for tests and tuning).</summary>
     internal int LastPasses { get; private set; }
@@ -49,7 +59,7 @@ internal sealed class WaterFiller
         // lands at or below the answer (the tangent lies above f); from there the steps increase monotonically.
         double lambda = start > 0 && start < double.MaxValue ? start : 0;
         long previousMet = -1;
-        for (int pass = 1; pass <= MaxNewtonPasses; pass++)
+        for (int pass = 1; pass <= _maxNewtonPasses; pass++)
         {
             (double met, double open, long count) = Evaluate(claims, weights, lambda);
             LastPasses = pass;
@@ -83,8 +93,14 @@ internal sealed class WaterFiller
             lambda = next;
         }
 
-        // Not converged: finish exactly over the claims still open at lambda (a lower bound of the answer).
+        // Not converged: finish exactly over the claims still open at lambda, a lower bound of the answer once a
+        // Newton step has been taken (before that it is the caller's guess: start from 0).
         LastUsedQuickselect = true;
+        if (previousMet < 0)
+        {
+            lambda = 0;
+        }
+
         Span<WaterFillItem> items = Items(claims.Length);
         int m = 0;
         double metBelow = 0;
