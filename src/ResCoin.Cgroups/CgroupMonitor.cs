@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -21,6 +22,8 @@ namespace ResCoin.Cgroups;
 /// Host capacity: cores from the root cpuset (<c>cpuset.cpus.effective</c>), else <c>/sys/devices/system/cpu/online</c>,
 /// else <c>/proc/stat</c>; memory from <c>/proc/meminfo MemTotal</c>; disk from the options. After the first sample,
 /// a period allocates nothing unless the set of cgroups is re-expanded (see <see cref="CgroupOptions.RescanInterval"/>).
+/// Each monitored file is opened once and re-read with one <c>pread</c> per period; with
+/// <see cref="CgroupOptions.ReadThreads"/> &gt; 1 the cgroups are read by that many threads at once.
 /// Not thread-safe: one sample at a time.
 /// </remarks>
 public sealed partial class CgroupMonitor : IMonitor, IDisposable
@@ -29,6 +32,9 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
     private const string CpuOnlinePath = "/sys/devices/system/cpu/online";
     private const string ProcStatPath = "/proc/stat";
     private const double V1Unlimited = 1L << 60;
+
+    /// <summary>Cgroups per block of work a reader thread takes at a time.</summary>
+    private const int BlockSize = 16;
 
     private readonly CgroupOptions _options;
     private readonly ICgroupFileSystem _fs;
@@ -39,7 +45,12 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
     private readonly List<Tracked> _tracked = [];
     private readonly Dictionary<string, Tracked> _byPath = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _scan = new(StringComparer.Ordinal);
-    private byte[] _buffer = new byte[4096];
+    private readonly byte[][] _buffers;
+    private readonly ReaderThreads? _threads;
+    private readonly Failure[] _failures;
+    private Measured[] _measured = [];
+    private int _measureCount;
+    private int _nextBlock;
     private long _lastScan;
     private bool _scanned;
     private long _lastSample;
@@ -65,6 +76,15 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
         _layout = CgroupLayout.Detect(_fs, options.Version);
+        int threads = Math.Max(1, options.ReadThreads);
+        _buffers = new byte[threads][];
+        for (int i = 0; i < threads; i++)
+        {
+            _buffers[i] = new byte[4096];
+        }
+
+        _failures = new Failure[threads];
+        _threads = threads > 1 ? new ReaderThreads(threads, MeasureBlocks, "ResCoin cgroup reader") : null;
         LogDetected(_logger, _layout.Mode, _layout.UsesV2 ? "v2" : "v1", _layout.PrimaryRoot);
     }
 
@@ -98,9 +118,21 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>The number of threads that read the cgroups each period (<see cref="CgroupOptions.ReadThreads"/>).</summary>
+    internal int ReadThreadCount => _buffers.Length;
+
+    /// <summary>The bytes the background reader threads allocated so far (0 without them).</summary>
+    internal long ReaderThreadsAllocatedBytes => _threads?.BackgroundAllocatedBytes ?? 0;
+
     /// <inheritdoc/>
     public void Dispose()
     {
+        _threads?.Dispose();
+        foreach (Tracked t in _byPath.Values)
+        {
+            t.DisposeReaders();
+        }
+
         if (_ownsFileSystem && _fs is IDisposable d)
         {
             d.Dispose();
@@ -123,11 +155,13 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         _lastSample = now;
         snapshot.HostCapacity = new ResourceVector(_hostCores, _hostMemory, _options.DiskReadCapacity, _options.DiskWriteCapacity, double.NaN, double.NaN);
 
+        MeasureAll();
         int removed = 0;
         for (int i = 0; i < _tracked.Count; i++)
         {
             Tracked t = _tracked[i];
-            if (!Measure(t, out ResourceVector usage, out ResourceVector pressure))
+            ref Measured m = ref _measured[i];
+            if (!m.Present)
             {
                 t.Gone = true;
                 removed++;
@@ -135,8 +169,8 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
             }
 
             ref VmSample s = ref snapshot.Add(t.Id);
-            s.Usage = usage;
-            s.Pressure = pressure;
+            s.Usage = m.Usage;
+            s.Pressure = m.Pressure;
             s.Limit.Memory = t.MemoryLimit;
         }
 
@@ -212,7 +246,79 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         return Math.Clamp(share, 0, 1);
     }
 
-    private bool Measure(Tracked t, out ResourceVector usage, out ResourceVector pressure)
+    /// <summary>Measures every tracked cgroup into <see cref="_measured"/> (same index), sequentially or on the reader threads.</summary>
+    private void MeasureAll()
+    {
+        int count = _tracked.Count;
+        if (_measured.Length < count)
+        {
+            _measured = new Measured[Math.Max(count, _measured.Length * 2)];
+        }
+
+        if (_threads is null || count <= BlockSize)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                _measured[i].Present = Measure(_tracked[i], ref _buffers[0], out _measured[i].Usage, out _measured[i].Pressure);
+            }
+
+            return;
+        }
+
+        _measureCount = count;
+        _nextBlock = 0;
+        Array.Fill(_failures, new Failure(int.MaxValue, null));
+        _threads.Run();
+
+        // The error sequential reading would have thrown: the first failing cgroup in order. Each thread stops at its
+        // first failure, but every block before it was taken (blocks go out in order) and read up to its own failure.
+        Failure first = new(int.MaxValue, null);
+        foreach (Failure f in _failures)
+        {
+            if (f.Index < first.Index)
+            {
+                first = f;
+            }
+        }
+
+        if (first.Error is not null)
+        {
+            Array.Fill(_failures, new Failure(int.MaxValue, null));
+            ExceptionDispatchInfo.Throw(first.Error);
+        }
+    }
+
+    /// <summary>The work of one reader thread: takes blocks of cgroups until none is left or one fails.</summary>
+    private void MeasureBlocks(int slot)
+    {
+        int count = _measureCount;
+        while (true)
+        {
+            int start = (Interlocked.Increment(ref _nextBlock) - 1) * BlockSize;
+            if (start >= count)
+            {
+                return;
+            }
+
+            int end = Math.Min(count, start + BlockSize);
+            for (int i = start; i < end; i++)
+            {
+                try
+                {
+                    _measured[i].Present = Measure(_tracked[i], ref _buffers[slot], out _measured[i].Usage, out _measured[i].Pressure);
+                }
+#pragma warning disable CA1031 // Handed to the caller of Sample (the first in cgroup order), exactly as sequential reading throws it.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    _failures[slot] = new Failure(i, ex);
+                    return;
+                }
+            }
+        }
+    }
+
+    private bool Measure(Tracked t, ref byte[] buffer, out ResourceVector usage, out ResourceVector pressure)
     {
         usage = ResourceVector.Fill(double.NaN);
         pressure = ResourceVector.Fill(double.NaN);
@@ -221,40 +327,40 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         t.PreviousTimestamp = ts;
 
         // CPU (also tells whether the cgroup still exists).
-        if (t.CpuPath is not null)
+        if (t.Cpu is { } cpu)
         {
-            int n = _fs.ReadAll(t.CpuPath, ref _buffer);
+            int n = cpu.Read(ref buffer);
             if (n < 0)
             {
                 return !IsGone(t);
             }
 
-            ReadOnlySpan<byte> content = _buffer.AsSpan(0, n);
+            ReadOnlySpan<byte> content = buffer.AsSpan(0, n);
             long ns = -1;
             if (_layout.UsesV2)
             {
-                if (CgroupParsers.TryGetFlatKeyed(content, t.CpuPath, "usage_usec"u8, out long usec))
+                if (CgroupParsers.TryGetFlatKeyed(content, cpu.Path, "usage_usec"u8, out long usec))
                 {
                     ns = usec * 1000;
                 }
             }
             else
             {
-                ns = CgroupParsers.ParseInteger(content, t.CpuPath);
+                ns = CgroupParsers.ParseInteger(content, cpu.Path);
             }
 
             usage.Cpu = Rate(ns, ref t.PreviousCpuNs, seconds) / 1e9;
         }
 
         // Memory: usage minus inactive file cache (reclaimable without pressure).
-        if (t.MemoryCurrentPath is not null)
+        if (t.MemoryCurrent is { } memoryCurrent)
         {
-            int n = _fs.ReadAll(t.MemoryCurrentPath, ref _buffer);
+            int n = memoryCurrent.Read(ref buffer);
             if (n >= 0)
             {
-                double current = CgroupParsers.ParseInteger(_buffer.AsSpan(0, n), t.MemoryCurrentPath);
-                if (t.MemoryStatPath is not null && (n = _fs.ReadAll(t.MemoryStatPath, ref _buffer)) >= 0 &&
-                    CgroupParsers.TryGetFlatKeyed(_buffer.AsSpan(0, n), t.MemoryStatPath, _layout.UsesV2 ? "inactive_file"u8 : "total_inactive_file"u8, out long inactive))
+                double current = CgroupParsers.ParseInteger(buffer.AsSpan(0, n), memoryCurrent.Path);
+                if (t.MemoryStat is { } memoryStat && (n = memoryStat.Read(ref buffer)) >= 0 &&
+                    CgroupParsers.TryGetFlatKeyed(buffer.AsSpan(0, n), memoryStat.Path, _layout.UsesV2 ? "inactive_file"u8 : "total_inactive_file"u8, out long inactive))
                 {
                     current = Math.Max(0, current - inactive);
                 }
@@ -264,19 +370,19 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         }
 
         // Disk.
-        if (t.IoPath is not null)
+        if (t.Io is { } io)
         {
-            int n = _fs.ReadAll(t.IoPath, ref _buffer);
+            int n = io.Read(ref buffer);
             if (n >= 0)
             {
                 long read, write;
                 if (_layout.UsesV2)
                 {
-                    CgroupParsers.ParseIoStat(_buffer.AsSpan(0, n), t.IoPath, out read, out write);
+                    CgroupParsers.ParseIoStat(buffer.AsSpan(0, n), io.Path, out read, out write);
                 }
                 else
                 {
-                    CgroupParsers.ParseBlkioServiceBytes(_buffer.AsSpan(0, n), t.IoPath, out read, out write);
+                    CgroupParsers.ParseBlkioServiceBytes(buffer.AsSpan(0, n), io.Path, out read, out write);
                 }
 
                 usage.DiskRead = Rate(read, ref t.PreviousRead, seconds);
@@ -284,27 +390,27 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
             }
         }
 
-        pressure.Cpu = ReadPressure(t.CpuPressurePath, ref t.PreviousCpuStall, seconds);
-        pressure.Memory = ReadPressure(t.MemoryPressurePath, ref t.PreviousMemoryStall, seconds);
-        pressure.DiskRead = ReadPressure(t.IoPressurePath, ref t.PreviousIoStall, seconds);
+        pressure.Cpu = ReadPressure(t.CpuPressure, ref buffer, ref t.PreviousCpuStall, seconds);
+        pressure.Memory = ReadPressure(t.MemoryPressure, ref buffer, ref t.PreviousMemoryStall, seconds);
+        pressure.DiskRead = ReadPressure(t.IoPressure, ref buffer, ref t.PreviousIoStall, seconds);
         return true;
     }
 
-    private double ReadPressure(string? path, ref long previous, double seconds)
+    private static double ReadPressure(ICgroupFileReader? file, ref byte[] buffer, ref long previous, double seconds)
     {
-        if (path is null)
+        if (file is null)
         {
             return double.NaN;
         }
 
-        int n = _fs.ReadAll(path, ref _buffer);
+        int n = file.Read(ref buffer);
         if (n < 0)
         {
             previous = -1;
             return double.NaN;
         }
 
-        CgroupParsers.ParsePressure(_buffer.AsSpan(0, n), path, out PressureLine some, out _);
+        CgroupParsers.ParsePressure(buffer.AsSpan(0, n), file.Path, out PressureLine some, out _);
         return PressureShare(some, ref previous, seconds);
     }
 
@@ -313,6 +419,7 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
     private void Drop(Tracked t)
     {
         _byPath.Remove(t.Relative);
+        t.DisposeReaders();
         foreach (string dir in t.Directories)
         {
             _fs.Forget(dir);
@@ -329,22 +436,22 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         {
             string dir = unified!;
             t.Directories.Add(dir);
-            t.CpuPath = dir + "/cpu.stat";
-            t.MemoryCurrentPath = Optional(dir + "/memory.current");
-            t.MemoryStatPath = Optional(dir + "/memory.stat");
-            t.IoPath = Optional(dir + "/io.stat");
-            t.MemoryLimit = ReadLimit(Optional(dir + "/memory.max"), v2: true);
+            t.Cpu = _fs.OpenReader(dir + "/cpu.stat");
+            t.MemoryCurrent = Optional(dir + "/memory.current");
+            t.MemoryStat = Optional(dir + "/memory.stat");
+            t.Io = Optional(dir + "/io.stat");
+            t.MemoryLimit = ReadLimit(dir + "/memory.max", v2: true);
         }
         else
         {
             string? acct = Dir("cpuacct", rel, t);
             string? mem = Dir("memory", rel, t);
             string? blkio = Dir("blkio", rel, t);
-            t.CpuPath = acct is null ? null : Optional(acct + "/cpuacct.usage");
-            t.MemoryCurrentPath = mem is null ? null : Optional(mem + "/memory.usage_in_bytes");
-            t.MemoryStatPath = mem is null ? null : Optional(mem + "/memory.stat");
-            t.IoPath = blkio is null ? null : Optional(blkio + "/blkio.throttle.io_service_bytes_recursive") ?? Optional(blkio + "/blkio.throttle.io_service_bytes");
-            t.MemoryLimit = mem is null ? double.NaN : ReadLimit(Optional(mem + "/memory.limit_in_bytes"), v2: false);
+            t.Cpu = acct is null ? null : Optional(acct + "/cpuacct.usage");
+            t.MemoryCurrent = mem is null ? null : Optional(mem + "/memory.usage_in_bytes");
+            t.MemoryStat = mem is null ? null : Optional(mem + "/memory.stat");
+            t.Io = blkio is null ? null : Optional(blkio + "/blkio.throttle.io_service_bytes_recursive") ?? Optional(blkio + "/blkio.throttle.io_service_bytes");
+            t.MemoryLimit = mem is null ? double.NaN : ReadLimit(mem + "/memory.limit_in_bytes", v2: false);
         }
 
         // PSI: v2 files; on a hybrid host the v2 hierarchy may mirror the cgroup (systemd does this).
@@ -355,9 +462,9 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
                 t.Directories.Add(unified);
             }
 
-            t.CpuPressurePath = Optional(unified + "/cpu.pressure");
-            t.MemoryPressurePath = Optional(unified + "/memory.pressure");
-            t.IoPressurePath = Optional(unified + "/io.pressure");
+            t.CpuPressure = Optional(unified + "/cpu.pressure");
+            t.MemoryPressure = Optional(unified + "/memory.pressure");
+            t.IoPressure = Optional(unified + "/io.pressure");
         }
 
         return t;
@@ -380,27 +487,29 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         return dir;
     }
 
-    private string? Optional(string path) => _fs.FileExists(path) ? path : null;
+    private ICgroupFileReader? Optional(string path) => _fs.FileExists(path) ? _fs.OpenReader(path) : null;
 
-    private double ReadLimit(string? path, bool v2)
+    private double ReadLimit(string path, bool v2)
     {
-        if (path is null)
+        ref byte[] buffer = ref _buffers[0];
+        if (!_fs.FileExists(path))
         {
             return double.NaN;
         }
 
-        int n = _fs.ReadAll(path, ref _buffer);
+        int n = _fs.ReadAll(path, ref buffer);
         if (n < 0)
         {
             return double.NaN;
         }
 
-        long value = v2 ? CgroupParsers.ParseIntegerOrMax(_buffer.AsSpan(0, n), path) : CgroupParsers.ParseInteger(_buffer.AsSpan(0, n), path);
+        long value = v2 ? CgroupParsers.ParseIntegerOrMax(buffer.AsSpan(0, n), path) : CgroupParsers.ParseInteger(buffer.AsSpan(0, n), path);
         return value < 0 || value >= V1Unlimited ? double.PositiveInfinity : value;
     }
 
     private void ReadHostCapacity()
     {
+        ref byte[] buffer = ref _buffers[0];
         string? cpuset = _layout.UsesV2
             ? _layout.UnifiedMount + "/cpuset.cpus.effective"
             : _layout.V1Root("cpuset") is { } c ? c + "/cpuset.effective_cpus" : null;
@@ -409,10 +518,10 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         {
             if (path is not null && double.IsNaN(cores))
             {
-                int n = _fs.ReadAll(path, ref _buffer);
+                int n = _fs.ReadAll(path, ref buffer);
                 if (n > 0)
                 {
-                    int count = CgroupParsers.ParseCpuListCount(_buffer.AsSpan(0, n), path);
+                    int count = CgroupParsers.ParseCpuListCount(buffer.AsSpan(0, n), path);
                     cores = count > 0 ? count : double.NaN;
                 }
             }
@@ -420,19 +529,19 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
 
         if (double.IsNaN(cores))
         {
-            int n = _fs.ReadAll(ProcStatPath, ref _buffer);
+            int n = _fs.ReadAll(ProcStatPath, ref buffer);
             if (n > 0)
             {
-                ProcParsers.ParseStat(_buffer.AsSpan(0, n), ProcStatPath, out _, out int count);
+                ProcParsers.ParseStat(buffer.AsSpan(0, n), ProcStatPath, out _, out int count);
                 cores = count > 0 ? count : double.NaN;
             }
         }
 
         _hostCores = cores;
-        int m = _fs.ReadAll(MemInfoPath, ref _buffer);
+        int m = _fs.ReadAll(MemInfoPath, ref buffer);
         if (m > 0)
         {
-            ProcParsers.ParseMemInfo(_buffer.AsSpan(0, m), MemInfoPath, out long total, out _);
+            ProcParsers.ParseMemInfo(buffer.AsSpan(0, m), MemInfoPath, out long total, out _);
             _hostMemory = total > 0 ? total : double.NaN;
         }
     }
@@ -456,19 +565,19 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
 
         public List<string> Directories { get; } = [];
 
-        public string? CpuPath { get; set; }
+        public ICgroupFileReader? Cpu { get; set; }
 
-        public string? MemoryCurrentPath { get; set; }
+        public ICgroupFileReader? MemoryCurrent { get; set; }
 
-        public string? MemoryStatPath { get; set; }
+        public ICgroupFileReader? MemoryStat { get; set; }
 
-        public string? IoPath { get; set; }
+        public ICgroupFileReader? Io { get; set; }
 
-        public string? CpuPressurePath { get; set; }
+        public ICgroupFileReader? CpuPressure { get; set; }
 
-        public string? MemoryPressurePath { get; set; }
+        public ICgroupFileReader? MemoryPressure { get; set; }
 
-        public string? IoPressurePath { get; set; }
+        public ICgroupFileReader? IoPressure { get; set; }
 
         public double MemoryLimit { get; set; } = double.NaN;
 
@@ -483,5 +592,26 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         public long PreviousMemoryStall = -1;
         public long PreviousIoStall = -1;
 #pragma warning restore SA1401, CA1051
+
+        public void DisposeReaders()
+        {
+            foreach (ICgroupFileReader? r in (ReadOnlySpan<ICgroupFileReader?>)[Cpu, MemoryCurrent, MemoryStat, Io, CpuPressure, MemoryPressure, IoPressure])
+            {
+                r?.Dispose();
+            }
+        }
     }
+
+    /// <summary>What one period measured for one cgroup (<see cref="Present"/> false: the cgroup is gone).</summary>
+    private struct Measured
+    {
+#pragma warning disable SA1401, CA1051 // Fields: written through ref by the reader threads.
+        public bool Present;
+        public ResourceVector Usage;
+        public ResourceVector Pressure;
+#pragma warning restore SA1401, CA1051
+    }
+
+    /// <summary>The first error a reader thread met, and the index of its cgroup.</summary>
+    private readonly record struct Failure(int Index, Exception? Error);
 }

@@ -17,6 +17,9 @@ public sealed class CgroupOptions
     /// <summary>The default smallest disk throttle, in bytes per second (1 MiB/s).</summary>
     public const double DefaultMinDiskBytesPerSecond = 1024.0 * 1024;
 
+    /// <summary>The default number of threads that read the monitored cgroups' files: 1, the calling thread alone.</summary>
+    public const int DefaultReadThreads = 1;
+
     /// <summary>The default journal file.</summary>
     public const string DefaultJournalPath = "/var/lib/rescoin/cgroups-journal.json";
 
@@ -48,6 +51,16 @@ public sealed class CgroupOptions
 
     /// <summary>How often glob patterns are re-expanded; <see cref="TimeSpan.Zero"/> (the default) means every sample.</summary>
     public TimeSpan RescanInterval { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// How many threads read the monitored cgroups' files each period. 1 (the default): the thread that calls the monitor
+    /// reads them all. N &gt; 1: the monitor starts N − 1 persistent background threads, and they and the calling thread
+    /// take the cgroups in blocks; the period's wall time drops (up to N-fold when N cores are free), its CPU time does not.
+    /// The results are the same, in the same order; a malformed file fails the period with the same error
+    /// (the first in cgroup order). Every stat is still read every period. Worth it for hundreds of cgroups.
+    /// </summary>
+    [Range(1, 64)]
+    public int ReadThreads { get; set; } = DefaultReadThreads;
 
     /// <summary>The CFS period written with a CPU cap (<c>cpu.max</c> / <c>cpu.cfs_period_us</c>), in microseconds.</summary>
     [Range(1_000, 1_000_000)]

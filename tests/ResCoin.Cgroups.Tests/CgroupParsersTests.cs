@@ -63,6 +63,19 @@ public sealed class CgroupParsersTests : IDisposable
     }
 
     [Fact]
+    public void TryGetFlatKeyed_TabsAndRunsOfSpaces_Accepted_ThirdFieldThrows()
+    {
+        Assert.True(CgroupParsers.TryGetFlatKeyed("a 1\n  usage_usec \t  77  \r\n\n b\t2\n"u8, "f", "usage_usec"u8, out long v));
+        Assert.Equal(77, v);
+        var ex = Assert.Throws<CgroupFormatException>(() =>
+            CgroupParsers.TryGetFlatKeyed("usage_usec 5\nnr_periods 1 2\n"u8, "/x/cpu.stat", "usage_usec"u8, out _));
+        Assert.Equal("/x/cpu.stat line 2: 'nr_periods 1 2' is not 'key value'", ex.Message);
+        ex = Assert.Throws<CgroupFormatException>(() =>
+            CgroupParsers.TryGetFlatKeyed("usage_usec\t5\tjunk\n"u8, "/x/cpu.stat", "usage_usec"u8, out _));
+        Assert.Equal(1, ex.LineNumber);
+    }
+
+    [Fact]
     public void ParseCpuMax_MaxQuota_IsUnlimited()
     {
         CgroupParsers.ParseCpuMax(_v2.ReadBytes(Vm2 + "/cpu.max"), Vm2 + "/cpu.max", out long quota, out long period);

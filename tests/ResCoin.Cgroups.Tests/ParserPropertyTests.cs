@@ -86,6 +86,38 @@ public sealed class ParserPropertyTests
         return CgroupParsers.TryGetFlatKeyed(buffer.AsSpan(0, n), "cpu.stat", "usage_usec"u8, out long parsed) && parsed == usage;
     }
 
+    [Property(MaxTest = 1000)]
+    public bool Double_FastPath_EqualsUtf8Parser(NonNegativeInt whole, NonNegativeInt fraction, byte fractionDigits, bool point)
+    {
+        // Kernel-style decimals (PSI avg10=12.34) and longer ones, up to past the 15-digit fast-path limit.
+        string digits = fraction.Get.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft((fractionDigits % 12) + 1, '0');
+        string text = whole.Get.ToString(System.Globalization.CultureInfo.InvariantCulture) + (point ? "." + digits + digits : string.Empty);
+        byte[] bytes = Encoding.ASCII.GetBytes(text);
+        bool parsed = System.Buffers.Text.Utf8Parser.TryParse(bytes, out double expected, out int used) && used == bytes.Length;
+        bool fast = Utf8Text.TryParsePlainDecimal(bytes, out double quick);
+        bool any = Utf8Text.TryParseDouble(bytes, out double value);
+        return parsed && any && value.Equals(expected) && (!fast || quick.Equals(expected)) && (fast || text.Length - (point ? 1 : 0) > 15);
+    }
+
+    [Property(MaxTest = 300)]
+    public bool Double_NotPlainDecimal_LeftToUtf8Parser(NonNegativeInt whole, byte shape)
+    {
+        string w = whole.Get.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string text = (shape % 6) switch
+        {
+            0 => "-" + w,
+            1 => w + ".",
+            2 => "." + w,
+            3 => w + "e3",
+            4 => w + ".5.5",
+            _ => w + "x",
+        };
+        byte[] bytes = Encoding.ASCII.GetBytes(text);
+        bool parsed = System.Buffers.Text.Utf8Parser.TryParse(bytes, out double expected, out int used) && used == bytes.Length && double.IsFinite(expected);
+        bool any = Utf8Text.TryParseDouble(bytes, out double value);
+        return !Utf8Text.TryParsePlainDecimal(bytes, out _) && any == parsed && (!any || value.Equals(expected));
+    }
+
     [Property(MaxTest = 500)]
     public bool CpuMax_RoundTrips(long quota, bool max, PositiveInt period)
     {

@@ -11,7 +11,8 @@ namespace ResCoin.Cgroups.IO;
 /// Reads keep a handle per file and re-read it with <c>pread(fd, buf, 0)</c>: kernfs and /proc regenerate
 /// their content when read from offset 0, and one syscall per file is what makes 1 000 cgroups cheap.
 /// A cgroup that is removed makes its open files fail with ENODEV; the handle is dropped and -1 returned.
-/// Thread-safe.
+/// The monitor's counters go through <see cref="OpenReader"/>: each reader owns its handle, so a read needs no lookup by
+/// path and no lock. Thread-safe (a reader is used by one thread at a time).
 /// </remarks>
 internal sealed class CgroupFileSystem : ICgroupFileSystem, IDisposable
 {
@@ -22,6 +23,7 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem, IDisposable
     private readonly Dictionary<string, string> _mapped = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly int _maxCachedHandles;
+    private int _readerHandles;
 
     /// <summary>Creates a file system view.</summary>
     /// <param name="root">The root directory: <c>/</c> (or empty) for the host, a directory for a fixture tree.</param>
@@ -66,20 +68,7 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem, IDisposable
 
             try
             {
-                int total = 0;
-                while (true)
-                {
-                    int n = RandomAccess.Read(handle!, buffer.AsSpan(total), total);
-                    total += n;
-                    if (total < buffer.Length)
-                    {
-                        break;
-                    }
-
-                    // A full buffer may mean more content: grow (a one-time cost) and read on.
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-
+                int total = ReadWhole(handle!, ref buffer);
                 if (!cached && _handles.Count < _maxCachedHandles)
                 {
                     _handles.Add(path, handle!);
@@ -107,6 +96,13 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem, IDisposable
                 }
             }
         }
+    }
+
+    /// <inheritdoc/>
+    public ICgroupFileReader OpenReader(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return new FileReader(this, path, MapLocked(path));
     }
 
     /// <inheritdoc/>
@@ -203,6 +199,24 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem, IDisposable
         }
     }
 
+    /// <summary>Reads a whole file from offset 0 (pread), growing the buffer while it comes back full.</summary>
+    private static int ReadWhole(SafeFileHandle handle, ref byte[] buffer)
+    {
+        int total = 0;
+        while (true)
+        {
+            int n = RandomAccess.Read(handle, buffer.AsSpan(total), total);
+            total += n;
+            if (total < buffer.Length)
+            {
+                return total;
+            }
+
+            // A full buffer may mean more content: grow (a one-time cost) and read on.
+            Array.Resize(ref buffer, buffer.Length * 2);
+        }
+    }
+
     private static SafeFileHandle? OpenRead(string physical)
     {
         try
@@ -244,5 +258,74 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem, IDisposable
         }
 
         return physical;
+    }
+
+    /// <summary>A file kept open (up to the handle limit) and re-read with one pread per <see cref="Read"/>.</summary>
+    private sealed class FileReader(CgroupFileSystem owner, string path, string physical) : ICgroupFileReader
+    {
+        private SafeFileHandle? _handle;
+        private bool _disposed;
+
+        public string Path { get; } = path;
+
+        public int Read(ref byte[] buffer)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            SafeFileHandle? handle = _handle;
+            bool keep = true;
+            if (handle is null)
+            {
+                handle = OpenRead(physical);
+                if (handle is null)
+                {
+                    return -1;
+                }
+
+                keep = Interlocked.Increment(ref owner._readerHandles) <= owner._maxCachedHandles;
+                if (keep)
+                {
+                    _handle = handle;
+                }
+                else
+                {
+                    Interlocked.Decrement(ref owner._readerHandles);
+                }
+            }
+
+            try
+            {
+                return ReadWhole(handle, ref buffer);
+            }
+            catch (IOException ex) when (IsGone(ex))
+            {
+                // The cgroup went away: drop the handle; a later read reopens the path (the cgroup may be recreated).
+                Release();
+                keep = false;
+                return -1;
+            }
+            finally
+            {
+                if (!keep)
+                {
+                    handle.Dispose();
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _disposed = true;
+            Release();
+        }
+
+        private void Release()
+        {
+            if (_handle is not null)
+            {
+                _handle.Dispose();
+                _handle = null;
+                Interlocked.Decrement(ref owner._readerHandles);
+            }
+        }
     }
 }

@@ -16,6 +16,14 @@ internal interface ICgroupFileSystem
     /// <returns>The number of bytes read, or -1 when the file (or its cgroup) does not exist.</returns>
     int ReadAll(string path, ref byte[] buffer);
 
+    /// <summary>
+    /// A reader for a file that will be read every period (the monitor's counters). The file need not exist yet:
+    /// each <see cref="ICgroupFileReader.Read"/> returns -1 while it does not. The caller disposes the reader.
+    /// </summary>
+    /// <param name="path">The logical path.</param>
+    /// <returns>The reader; by default one that calls <see cref="ReadAll"/> with the path.</returns>
+    ICgroupFileReader OpenReader(string path) => new PathFileReader(this, path);
+
     /// <summary>Writes <paramref name="content"/> to an existing file in one write call (cgroup files need the whole value at once).</summary>
     /// <param name="path">The logical path.</param>
     /// <param name="content">The bytes.</param>

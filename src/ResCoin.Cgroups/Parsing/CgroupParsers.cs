@@ -56,10 +56,13 @@ internal static class CgroupParsers
         var lines = new LineReader(content);
         while (lines.MoveNext())
         {
-            ReadOnlySpan<byte> rest = lines.Current;
-            ReadOnlySpan<byte> k = NextField(ref rest);
-            ReadOnlySpan<byte> v = NextField(ref rest);
-            if (v.IsEmpty || !NextField(ref rest).IsEmpty)
+            // The line is trimmed and not empty: key, spaces, value, and no third field.
+            ReadOnlySpan<byte> line = lines.Current;
+            int gap = line.IndexOfAny(Spaces);
+            ReadOnlySpan<byte> k = gap < 0 ? line : line[..gap];
+            ReadOnlySpan<byte> v = gap < 0 ? default : line[gap..];
+            v = v[Math.Max(0, v.IndexOfAnyExcept(Spaces))..];
+            if (v.IsEmpty || v.ContainsAny(Spaces))
             {
                 throw Error(path, lines.LineNumber, lines.Current, "is not 'key value'");
             }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
@@ -59,6 +60,11 @@ internal static class Utf8Text
     /// <summary>The value used for "max" / unlimited in parsed results.</summary>
     public const long Max = -1;
 
+    /// <summary>The bytes <see cref="IsSpace"/> accepts.</summary>
+    public static readonly SearchValues<byte> Spaces = SearchValues.Create(" \t\r\n"u8);
+
+    private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
     public static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> s)
     {
         int start = 0;
@@ -79,6 +85,7 @@ internal static class Utf8Text
     /// <summary>Takes the next whitespace-separated field from <paramref name="rest"/>; empty when none is left.</summary>
     public static ReadOnlySpan<byte> NextField(scoped ref ReadOnlySpan<byte> rest)
     {
+        // Scalar on purpose: fields are a few bytes long, shorter than a vector search pays off for.
         int i = 0;
         while (i < rest.Length && IsSpace(rest[i]))
         {
@@ -111,7 +118,50 @@ internal static class Utf8Text
         => Utf8Parser.TryParse(s, out value, out int used) && used == s.Length && s.Length > 0;
 
     public static bool TryParseDouble(ReadOnlySpan<byte> s, out double value)
-        => Utf8Parser.TryParse(s, out value, out int used) && used == s.Length && s.Length > 0 && double.IsFinite(value);
+        => TryParsePlainDecimal(s, out value) ||
+            (Utf8Parser.TryParse(s, out value, out int used) && used == s.Length && s.Length > 0 && double.IsFinite(value));
+
+    /// <summary>
+    /// The fast path of <see cref="TryParseDouble"/> for what the kernel writes (<c>12.34</c>: digits, optionally a point and
+    /// digits, at most 15 digits in all): the digits as an integer divided by a power of ten. Both are exact doubles, so the
+    /// quotient is the correctly rounded value, the same one <see cref="Utf8Parser"/> returns. False for anything else.
+    /// </summary>
+    public static bool TryParsePlainDecimal(ReadOnlySpan<byte> s, out double value)
+    {
+        value = 0;
+        if (s.IsEmpty || s.Length > 16)
+        {
+            return false;
+        }
+
+        long mantissa = 0;
+        int point = -1;
+        for (int i = 0; i < s.Length; i++)
+        {
+            uint d = (uint)(s[i] - '0');
+            if (d <= 9)
+            {
+                mantissa = (mantissa * 10) + d;
+            }
+            else if (s[i] == (byte)'.' && point < 0 && i > 0 && i < s.Length - 1)
+            {
+                point = i;
+            }
+            else
+            {
+                return false;
+            }
+        }
+
+        int fraction = point < 0 ? 0 : s.Length - point - 1;
+        if (s.Length - (point < 0 ? 0 : 1) > 15)
+        {
+            return false;
+        }
+
+        value = mantissa / PowersOfTen[fraction];
+        return true;
+    }
 
     /// <summary>Parses an integer or <c>max</c> (returned as <see cref="Max"/>).</summary>
     public static bool TryParseLongOrMax(ReadOnlySpan<byte> s, out long value)
