@@ -67,7 +67,16 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
         estimates = estimates[..n];
         credits = credits[..n];
         result = result[..n];
-        ClaimSums sums = Guarantees(templates, estimates, credits);
+        if (_claims.Length < n)
+        {
+            _claims = new double[Math.Max(n, _claims.Length * 2)];
+            _weights = new double[_claims.Length];
+        }
+
+        // The sums that decide the case, and (most often needed) the claims and weights of stage 1 in the same pass.
+        Span<double> claims = _claims.AsSpan(0, n);
+        Span<double> weights = _weights.AsSpan(0, n);
+        ClaimSums sums = Guarantees(templates, estimates, credits, claims, weights);
 
         // 1. Guarantee; overcommitted templates are scaled down and nothing else is handed out.
         if (sums.G > capacity)
@@ -108,15 +117,11 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
             spare = Math.Max(0, spare - sums.D1 - sums.D2);
         }
 
-        if (_claims.Length < n)
+        if (stage != 1)
         {
-            _claims = new double[Math.Max(n, _claims.Length * 2)];
-            _weights = new double[_claims.Length];
+            StageClaims(stage, templates, estimates, credits, claims, weights);
         }
 
-        Span<double> claims = _claims.AsSpan(0, n);
-        Span<double> weights = _weights.AsSpan(0, n);
-        StageClaims(stage, templates, estimates, credits, claims, weights);
         ref (int Stage, double Lambda) last = ref _lastLambda[(int)resource];
         double lambda = _filler.Solve(claims, weights, spare, last.Stage == stage ? last.Lambda : 0);
         last = (stage, lambda);
@@ -125,7 +130,7 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
     }
 
     /// <summary>g = min(estimate, template) and the claim d = estimate - g per VM, with their sums.</summary>
-    private static ClaimSums Guarantees(ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits)
+    private static ClaimSums Guarantees(ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> claims, Span<double> weights)
     {
         int n = templates.Length;
         int i = 0;
@@ -135,6 +140,8 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
             ref double t0 = ref MemoryMarshal.GetReference(templates);
             ref double e0 = ref MemoryMarshal.GetReference(estimates);
             ref double c0 = ref MemoryMarshal.GetReference(credits);
+            ref double claim0 = ref MemoryMarshal.GetReference(claims);
+            ref double weight0 = ref MemoryMarshal.GetReference(weights);
             Vector256<double> vg = Vector256<double>.Zero;
             Vector256<double> vd = Vector256<double>.Zero;
             Vector256<double> vd1 = Vector256<double>.Zero;
@@ -151,6 +158,8 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
                 vd += d;
                 vd1 += d & positive;
                 vd2 += Vector256.AndNot(d, positive) & Vector256.GreaterThan(t, Vector256<double>.Zero);
+                (d & positive).StoreUnsafe(ref claim0, (nuint)i);
+                (c & positive).StoreUnsafe(ref weight0, (nuint)i);
             }
 
             s.G = Vector256.Sum(vg);
@@ -166,6 +175,8 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
             double d = estimates[i] - g;
             s.G += g;
             s.D += d;
+            claims[i] = credits[i] > 0 ? d : 0;
+            weights[i] = credits[i] > 0 ? credits[i] : 0;
             if (credits[i] > 0)
             {
                 s.D1 += d;

@@ -182,4 +182,30 @@ public sealed class PredictorPropertyTests
             }
         }
     }
+
+    [Fact]
+    public void ManySlots_EachSlotEvolvesAsIfAlone()
+    {
+        // 1 100 slots span several of the engine's blocks; every slot must match a one-slot predictor fed the same values.
+        const int slots = 1100;
+        int[] probes = [0, 3, 511, 512, 513, 1023, 1024, 1099];
+        var rng = new Random(5);
+        foreach (string name in Predictors.Names)
+        {
+            IPredictor many = Predictors.Create(name);
+            IPredictor[] alone = [.. probes.Select(_ => Predictors.Create(name))];
+            var estimates = new double[slots];
+            var one = new double[1];
+            for (int t = 0; t < 40; t++)
+            {
+                double[] row = [.. Enumerable.Range(0, slots).Select(i => rng.Next(12) == 0 ? double.NaN : Math.Round(rng.NextDouble() * (1 + (i % 9)), 4))];
+                many.Update(ResourceKind.Memory, row, estimates);
+                for (int k = 0; k < probes.Length; k++)
+                {
+                    alone[k].Update(ResourceKind.Memory, [row[probes[k]]], one);
+                    Assert.True(one[0] == estimates[probes[k]], $"{name}: slot {probes[k]} period {t}: {estimates[probes[k]]:R} vs alone {one[0]:R}");
+                }
+            }
+        }
+    }
 }

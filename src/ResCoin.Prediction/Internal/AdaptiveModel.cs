@@ -33,6 +33,9 @@ internal sealed class AdaptiveModel : SlotModel
     // Per-slot layout: [0, C) decayed absolute error per candidate, [C, 2C) each candidate's previous estimate.
     public override int StateWidth(ResourceKind resource) => 2 * _candidates.Length;
 
+    /// <summary>The candidates' engines and the scratch are indexed by slot: always update every slot at once.</summary>
+    public override bool SlotLocal => false;
+
     public override void Reset(int slot)
     {
         foreach (PredictorEngine c in _candidates)

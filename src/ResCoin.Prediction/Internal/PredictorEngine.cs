@@ -15,6 +15,9 @@ internal sealed class PredictorEngine
     private readonly PredictionErrorTracker? _errors;
     private readonly ResourceSlots?[] _resources = new ResourceSlots?[ResourceKinds.Count];
 
+    /// <summary>Slots per block when the model is slot-local (a few KB per array: well inside the level-1 cache).</summary>
+    private const int Block = 512;
+
     public PredictorEngine(SlotModel model, bool trackErrors = true)
     {
         _model = model;
@@ -71,9 +74,28 @@ internal sealed class PredictorEngine
             ThrowBadObservation(resource, bad, observed[bad], nameof(observed));
         }
 
-        previous.CopyTo(estimates);
-        _model.Update(resource, observed, estimates, s.State.AsSpan(0, n * s.Width), counts);
-        Finish(observed, estimates, previous, counts);
+        Span<double> state = s.State.AsSpan(0, n * s.Width);
+        if (!_model.SlotLocal)
+        {
+            previous.CopyTo(estimates);
+            _model.Update(resource, observed, estimates, state, counts);
+            Finish(observed, estimates, previous, counts);
+            return;
+        }
+
+        // Slot by slot independent: run the copy, the model and the clamp block by block, so each block's arrays are
+        // read from memory once and stay in the level-1 cache for the three steps.
+        for (int start = 0; start < n; start += Block)
+        {
+            int length = Math.Min(Block, n - start);
+            Span<double> e = estimates.Slice(start, length);
+            Span<double> p = previous.Slice(start, length);
+            ReadOnlySpan<double> x = observed.Slice(start, length);
+            Span<int> c = counts.Slice(start, length);
+            p.CopyTo(e);
+            _model.Update(resource, x, e, state.Slice(start * s.Width, length * s.Width), c);
+            Finish(x, e, p, c);
+        }
     }
 
     /// <summary>Clamps every estimate to [0, <see cref="double.MaxValue"/>] (NaN to 0), remembers it, and counts the measured slots.</summary>

@@ -22,6 +22,12 @@ internal abstract class SlotModel
         Span<double> state,
         ReadOnlySpan<int> counts);
 
+    /// <summary>
+    /// Whether each slot's update reads and writes only that slot's elements of the spans (true for every model that
+    /// holds no storage of its own): the engine may then update a range of slots at a time.
+    /// </summary>
+    public virtual bool SlotLocal => true;
+
     /// <summary>Called when a slot is reset (its state is already zeroed). For models that hold extra storage.</summary>
     public virtual void Reset(int slot)
     {
