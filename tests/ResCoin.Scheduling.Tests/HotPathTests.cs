@@ -132,7 +132,7 @@ public sealed class HotPathTests
             columns[r] = new double[n + 3];
         }
 
-        Assert.True(Transpose.ToColumns(rows, columns, allowNaN: false));
+        Assert.True(Transpose.ToColumns(rows, columns, Transpose.Check.NonNegative));
         for (int i = 0; i < n; i++)
         {
             for (int r = 0; r < ResourceKinds.Count; r++)
@@ -150,12 +150,13 @@ public sealed class HotPathTests
         {
             for (int r = 0; r < ResourceKinds.Count; r++)
             {
-                foreach (double bad in (double[])[-1, double.PositiveInfinity, double.NaN])
+                foreach (double bad in (double[])[-1, double.PositiveInfinity, double.NegativeInfinity, double.NaN])
                 {
                     ResourceVector[] copy = [.. rows];
                     copy[i][r] = bad;
-                    Assert.False(Transpose.ToColumns(copy, columns, allowNaN: false), $"{bad} at {i},{r}");
-                    Assert.Equal(double.IsNaN(bad), Transpose.ToColumns(copy, columns, allowNaN: true));
+                    Assert.False(Transpose.ToColumns(copy, columns, Transpose.Check.NonNegative), $"{bad} at {i},{r}");
+                    Assert.Equal(double.IsNaN(bad), Transpose.ToColumns(copy, columns, Transpose.Check.NonNegativeOrNaN));
+                    Assert.Equal(bad == -1, Transpose.ToColumns(copy, columns, Transpose.Check.Finite));
                 }
             }
         }

@@ -51,8 +51,76 @@ internal sealed class ColumnBuffers
             }
         }
 
-        // One sequential pass over the inputs (reading one element per 48-byte vector, resource by resource, would
-        // stream them from memory six times over).
+        if (set == (int)ResourceSet.All)
+        {
+            // Every resource: vectorized transposes, then the checks (in order, to name the first bad value) only if
+            // one of them failed.
+            if (!Transpose.ToColumns(input.Templates, Transpose.Of(_tc), Transpose.Check.NonNegative)
+                | !Transpose.ToColumns(input.Estimates, Transpose.Of(_est), Transpose.Check.NonNegative)
+                | !Transpose.ToColumns(input.Credits, Transpose.Of(_ac), Transpose.Check.Finite))
+            {
+                Check(input, set);
+            }
+        }
+        else
+        {
+            TransposeSome(input, set);
+        }
+
+        if (n == 0)
+        {
+            return;
+        }
+
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            if ((set & (1 << r)) != 0)
+            {
+                allocator.AllocateColumn((ResourceKind)r, capacity[r], _tc[r].AsSpan(0, n), _est[r].AsSpan(0, n), _ac[r].AsSpan(0, n), _out[r].AsSpan(0, n));
+            }
+        }
+
+        if (set == (int)ResourceSet.All)
+        {
+            Transpose.ToRows(Transpose.Of(_out), allocations[..n]);
+            return;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            ref ResourceVector a = ref allocations[i];
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if ((set & (1 << r)) != 0)
+                {
+                    a[r] = _out[r][i];
+                }
+            }
+        }
+    }
+
+    private static void Check(scoped in AllocationInput input, int set)
+    {
+        for (int i = 0; i < input.Count; i++)
+        {
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if ((set & (1 << r)) != 0
+                    && !(AllocatorGuard.IsNonNegativeFinite(input.Templates[i][r]) && AllocatorGuard.IsNonNegativeFinite(input.Estimates[i][r]) && double.IsFinite(input.Credits[i][r])))
+                {
+                    AllocatorGuard.ThrowInvalid(input, i, (ResourceKind)r);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One sequential pass over the inputs for some of the resources (reading one element per 48-byte vector,
+    /// resource by resource, would stream them from memory six times over).
+    /// </summary>
+    private void TransposeSome(scoped in AllocationInput input, int set)
+    {
+        int n = input.Count;
         ReadOnlySpan<ResourceVector> templates = input.Templates;
         ReadOnlySpan<ResourceVector> estimates = input.Estimates;
         ReadOnlySpan<ResourceVector> credits = input.Credits;
@@ -79,31 +147,6 @@ internal sealed class ColumnBuffers
                 _tc[r][i] = tc;
                 _est[r][i] = est;
                 _ac[r][i] = ac;
-            }
-        }
-
-        if (n == 0)
-        {
-            return;
-        }
-
-        for (int r = 0; r < ResourceKinds.Count; r++)
-        {
-            if ((set & (1 << r)) != 0)
-            {
-                allocator.AllocateColumn((ResourceKind)r, capacity[r], _tc[r].AsSpan(0, n), _est[r].AsSpan(0, n), _ac[r].AsSpan(0, n), _out[r].AsSpan(0, n));
-            }
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            ref ResourceVector a = ref allocations[i];
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                if ((set & (1 << r)) != 0)
-                {
-                    a[r] = _out[r][i];
-                }
             }
         }
     }

@@ -358,9 +358,9 @@ internal sealed class PeriodEngine
     private void TransposeAll(bool identity, int slotCount, ReadOnlySpan<int> slots, ReadOnlySpan<VmId> vms, ReadOnlySpan<ResourceVector> templates, ReadOnlySpan<ResourceVector> usage)
     {
         int n = slots.Length;
-        Transpose.Columns byVm = Columns(_templates);
-        Transpose.Columns usageColumns = Columns(identity ? _observed : _usageByVm);
-        if (!Transpose.ToColumns(templates, byVm, allowNaN: false) | !Transpose.ToColumns(usage, usageColumns, allowNaN: true))
+        Transpose.Columns byVm = Transpose.Of(_templates);
+        Transpose.Columns usageColumns = Transpose.Of(identity ? _observed : _usageByVm);
+        if (!Transpose.ToColumns(templates, byVm, Transpose.Check.NonNegative) | !Transpose.ToColumns(usage, usageColumns, Transpose.Check.NonNegativeOrNaN))
         {
             for (int i = 0; i < n; i++)
             {
@@ -394,17 +394,6 @@ internal sealed class PeriodEngine
                 observed[slot] = u[i];
             }
         }
-    }
-
-    private static Transpose.Columns Columns(double[][] arrays)
-    {
-        Transpose.Columns columns = default;
-        for (int r = 0; r < ResourceKinds.Count; r++)
-        {
-            columns[r] = arrays[r];
-        }
-
-        return columns;
     }
 
     private void TransposeSome(int set, int slotCount, ReadOnlySpan<int> slots, ReadOnlySpan<VmId> vms, ReadOnlySpan<ResourceVector> templates, ReadOnlySpan<ResourceVector> usage)
@@ -471,9 +460,9 @@ internal sealed class PeriodEngine
 
     private void WriteBackAll(int n, Span<ResourceVector> estimates, Span<ResourceVector> credits, Span<ResourceVector> allocations)
     {
-        Transpose.ToRows(Columns(_estimateSource), estimates[..n]);
-        Transpose.ToRows(Columns(_credits), credits[..n]);
-        Transpose.ToRows(Columns(_allocations), allocations[..n]);
+        Transpose.ToRows(Transpose.Of(_estimateSource), estimates[..n]);
+        Transpose.ToRows(Transpose.Of(_credits), credits[..n]);
+        Transpose.ToRows(Transpose.Of(_allocations), allocations[..n]);
     }
 
     private static bool IsTemplate(double t) => t >= 0 && t <= double.MaxValue;

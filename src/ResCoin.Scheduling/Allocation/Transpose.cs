@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
-namespace ResCoin.Scheduling.Control;
+namespace ResCoin.Scheduling.Allocation;
 
 /// <summary>
 /// Converts between rows of <see cref="ResourceVector"/> (six doubles per VM) and six per-resource columns. With AVX,
@@ -11,6 +11,31 @@ namespace ResCoin.Scheduling.Control;
 /// </summary>
 internal static class Transpose
 {
+    /// <summary>The six columns held in <paramref name="arrays"/> (one per resource).</summary>
+    public static Columns Of(double[][] arrays)
+    {
+        Columns columns = default;
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            columns[r] = arrays[r];
+        }
+
+        return columns;
+    }
+
+    /// <summary>What every value must be.</summary>
+    public enum Check
+    {
+        /// <summary>Finite and at least 0 (templates, estimates, capacities).</summary>
+        NonNegative,
+
+        /// <summary>NaN ("not measured"), or finite and at least 0 (usage).</summary>
+        NonNegativeOrNaN,
+
+        /// <summary>Finite, of any sign (credits).</summary>
+        Finite,
+    }
+
     /// <summary>The six columns, one per resource, each at least as long as the rows.</summary>
     [InlineArray(ResourceKinds.Count)]
     public struct Columns
@@ -20,10 +45,9 @@ internal static class Transpose
 
     /// <summary>
     /// Copies <paramref name="rows"/> into <paramref name="columns"/> (column r, index i = row i, resource r) and returns
-    /// whether every value passed the check: <paramref name="allowNaN"/> false: finite and at least 0; true: NaN, or
-    /// finite and at least 0. On failure the columns may be partly written.
+    /// whether every value passed <paramref name="check"/>. On failure the columns may be partly written.
     /// </summary>
-    public static bool ToColumns(ReadOnlySpan<ResourceVector> rows, scoped in Columns columns, bool allowNaN)
+    public static bool ToColumns(ReadOnlySpan<ResourceVector> rows, scoped in Columns columns, Check check)
     {
         int n = rows.Length;
         for (int r = 0; r < ResourceKinds.Count; r++)
@@ -69,7 +93,7 @@ internal static class Transpose
                 Vector256<double> r3 = Avx.UnpackHigh(ac23, bd23);
                 Vector256<double> r4 = Avx.UnpackLow(ac45, bd45);
                 Vector256<double> r5 = Avx.UnpackHigh(ac45, bd45);
-                bad |= Invalid(r0, allowNaN) | Invalid(r1, allowNaN) | Invalid(r2, allowNaN) | Invalid(r3, allowNaN) | Invalid(r4, allowNaN) | Invalid(r5, allowNaN);
+                bad |= Invalid(r0, check) | Invalid(r1, check) | Invalid(r2, check) | Invalid(r3, check) | Invalid(r4, check) | Invalid(r5, check);
                 r0.StoreUnsafe(ref c0, (nuint)i);
                 r1.StoreUnsafe(ref c1, (nuint)i);
                 r2.StoreUnsafe(ref c2, (nuint)i);
@@ -87,7 +111,12 @@ internal static class Transpose
             for (int r = 0; r < ResourceKinds.Count; r++)
             {
                 double x = row[r];
-                ok &= (x >= 0 && x <= double.MaxValue) || (allowNaN && double.IsNaN(x));
+                ok &= check switch
+                {
+                    Check.Finite => double.IsFinite(x),
+                    Check.NonNegativeOrNaN => double.IsNaN(x) || (x >= 0 && x <= double.MaxValue),
+                    _ => x >= 0 && x <= double.MaxValue,
+                };
                 columns[r][i] = x;
             }
         }
@@ -154,10 +183,15 @@ internal static class Transpose
 
     /// <summary>All-ones lanes where the value fails the check.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<double> Invalid(Vector256<double> x, bool allowNaN)
+    private static Vector256<double> Invalid(Vector256<double> x, Check check)
     {
+        if (check == Check.Finite)
+        {
+            return ~Vector256.Equals(x - x, Vector256<double>.Zero); // inf - inf and NaN - NaN are NaN
+        }
+
         Vector256<double> valid = Vector256.GreaterThanOrEqual(x, Vector256<double>.Zero) & Vector256.LessThanOrEqual(x, Vector256.Create(double.MaxValue));
-        if (allowNaN)
+        if (check == Check.NonNegativeOrNaN)
         {
             valid |= ~Vector256.Equals(x, x);
         }
