@@ -32,10 +32,15 @@ var policy = new Option<string>("--policy") { Description = "allocator: rescoin,
 var predictor = new Option<string>("--predictor") { Description = "predictor: last, ewma, holt, fastslow, percentile, adaptive", DefaultValueFactory = _ => "ewma" };
 var journal = new Option<string>("--journal") { Description = "file recording original settings", DefaultValueFactory = _ => CgroupOptions.DefaultJournalPath };
 var quiet = new Option<bool>("--quiet", "-q") { Description = "do not print a line per cgroup and period" };
+var readThreads = new Option<int>("--read-threads")
+{
+    Description = "threads that read the cgroups' files each period (1-64; more help with hundreds of cgroups and free cores)",
+    DefaultValueFactory = _ => CgroupOptions.DefaultReadThreads,
+};
 
 var root = new RootCommand("rescoin-cgroups: schedule cgroups with ResCoin (resource coins)")
 {
-    cgroups, dryRun, period, resources, cpuCapacity, devices, diskCapacity, policy, predictor, journal, quiet,
+    cgroups, dryRun, period, resources, cpuCapacity, devices, diskCapacity, policy, predictor, journal, quiet, readThreads,
 };
 
 root.SetAction(async (parse, cancellationToken) =>
@@ -76,6 +81,7 @@ root.SetAction(async (parse, cancellationToken) =>
                     o.Cgroups = parse.GetValue(cgroups)!;
                     o.Devices = parse.GetValue(devices) ?? [];
                     o.JournalPath = parse.GetValue(journal)!;
+                    o.ReadThreads = parse.GetValue(readThreads);
                     if (parse.GetValue(diskCapacity) is double disk)
                     {
                         o.DiskReadCapacity = disk;
