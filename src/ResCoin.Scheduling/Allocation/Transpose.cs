@@ -50,13 +50,7 @@ internal static class Transpose
     public static bool ToColumns(ReadOnlySpan<ResourceVector> rows, scoped in Columns columns, Check check)
     {
         int n = rows.Length;
-        for (int r = 0; r < ResourceKinds.Count; r++)
-        {
-            if (columns[r].Length < n)
-            {
-                throw new ArgumentException("A column is shorter than the rows.", nameof(columns));
-            }
-        }
+        CheckLengths(columns, n);
 
         ReadOnlySpan<double> flat = MemoryMarshal.Cast<ResourceVector, double>(rows);
         int i = 0;
@@ -128,13 +122,7 @@ internal static class Transpose
     public static void ToRows(scoped in Columns columns, Span<ResourceVector> rows)
     {
         int n = rows.Length;
-        for (int r = 0; r < ResourceKinds.Count; r++)
-        {
-            if (columns[r].Length < n)
-            {
-                throw new ArgumentException("A column is shorter than the rows.", nameof(columns));
-            }
-        }
+        CheckLengths(columns, n);
 
         Span<double> flat = MemoryMarshal.Cast<ResourceVector, double>(rows);
         int i = 0;
@@ -177,6 +165,17 @@ internal static class Transpose
             for (int r = 0; r < ResourceKinds.Count; r++)
             {
                 row[r] = columns[r][i];
+            }
+        }
+    }
+
+    private static void CheckLengths(scoped in Columns columns, int n)
+    {
+        for (int r = 0; r < ResourceKinds.Count; r++)
+        {
+            if (columns[r].Length < n)
+            {
+                throw new ArgumentException("A column is shorter than the rows.", nameof(columns));
             }
         }
     }

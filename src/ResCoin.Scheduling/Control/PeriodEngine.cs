@@ -299,25 +299,8 @@ internal sealed class PeriodEngine
 
         for (; i < n; i++)
         {
-            double e = est[i];
-            e = e >= 0 ? e : 0;
-            if (throttle)
-            {
-                double l = last[i];
-                if (l > 0 && obs[i] >= l * ThrottledUsageFraction)
-                {
-                    e = Math.Max(e, l * growth);
-                }
-            }
-
-            est[i] = Math.Min(e, double.MaxValue);
-            double c = sum[i] + comp[i];
-            if (!double.IsFinite(c))
-            {
-                ThrowBadCredit(vms, i, kind, c);
-            }
-
-            credit[i] = c;
+            est[i] = EstimateOf(est[i], throttle ? last[i] : double.NaN, obs[i], growth);
+            credit[i] = CreditOf(sum[i] + comp[i], vms, i, kind);
         }
     }
 
@@ -332,26 +315,35 @@ internal sealed class PeriodEngine
         for (int i = 0; i < slots.Length; i++)
         {
             int slot = slots[i];
-            double e = predicted[slot];
-            e = e >= 0 ? e : 0;
-            if (throttle)
-            {
-                double last = lastAllocation[slot];
-                if (last > 0 && observed[slot] >= last * ThrottledUsageFraction)
-                {
-                    e = Math.Max(e, last * growth);
-                }
-            }
-
-            est[i] = Math.Min(e, double.MaxValue);
-            double c = sum[slot] + comp[slot];
-            if (!double.IsFinite(c))
-            {
-                ThrowBadCredit(vms, i, kind, c);
-            }
-
-            credit[i] = c;
+            est[i] = EstimateOf(predicted[slot], throttle ? lastAllocation[slot] : double.NaN, observed[slot], growth);
+            credit[i] = CreditOf(sum[slot] + comp[slot], vms, i, kind);
         }
+    }
+
+    /// <summary>
+    /// A VM's estimate: the prediction (NaN or negative from a faulty predictor counts as 0, capped to the largest
+    /// finite value), raised to <paramref name="last"/> × <paramref name="growth"/> when the VM used nearly all of its
+    /// last allocation (censored usage; <paramref name="last"/> NaN: no such rule).
+    /// </summary>
+    private static double EstimateOf(double predicted, double last, double observed, double growth)
+    {
+        double e = predicted >= 0 ? predicted : 0;
+        if (last > 0 && observed >= last * ThrottledUsageFraction)
+        {
+            e = Math.Max(e, last * growth);
+        }
+
+        return Math.Min(e, double.MaxValue);
+    }
+
+    private static double CreditOf(double credit, ReadOnlySpan<VmId> vms, int i, ResourceKind kind)
+    {
+        if (!double.IsFinite(credit))
+        {
+            ThrowBadCredit(vms, i, kind, credit);
+        }
+
+        return credit;
     }
 
     /// <summary>The transpose for every resource (vectorized; see <see cref="Transpose"/>).</summary>
