@@ -11,6 +11,13 @@ namespace ResCoin.Scheduling.Control;
 /// The controller owns one; benchmarks and tests call it directly. Allocation-free once its buffers have grown to
 /// the slot count. Not thread-safe.
 /// </summary>
+/// <remarks>
+/// The hot path works on per-resource columns: the inputs are checked and transposed once (AVX, four VMs at a time),
+/// the ledger, the predictor and a column allocator (<see cref="IColumnAllocator"/>) run over contiguous arrays, and the
+/// results are transposed back once. Columns indexed by VM (the allocator's) and by slot (the ledger's and the
+/// predictor's) are the same arrays when VM i has slot i; otherwise values are scattered to and gathered from slots.
+/// Any other <see cref="IAllocator"/> gets the estimates and credits as vectors, as before.
+/// </remarks>
 internal sealed class PeriodEngine
 {
     private readonly IPredictor _predictor;
@@ -33,7 +40,6 @@ internal sealed class PeriodEngine
 
     /// <summary>The share of its last allocation a VM must use to count as throttled (its usage is then censored).</summary>
     public const double ThrottledUsageFraction = 0.98;
-
 
     public PeriodEngine(IPredictor predictor, IAllocator allocator, int window, int initialSlots = 16, double throttledGrowth = 0)
     {
