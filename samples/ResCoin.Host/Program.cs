@@ -11,22 +11,12 @@ using ResCoin.Scheduling;
 
 // rescoin-host: the ResCoin daemon for a KVM host. Monitors every running VM through libvirt, predicts,
 // allocates with resource coins and applies the result (vCPU quota, balloon, block I/O tune, interface bandwidth).
+// With guest agents configured (ResCoin:GuestAgent), memory usage comes from inside those guests.
 // Stopping it (SIGINT/SIGTERM, systemctl stop) restores every VM's original settings.
-HostArguments parsed;
-try
+(HostArguments? parsed, int exitCode) = await HostCommandLine.ParseAsync(args, Console.Out, Console.Error);
+if (parsed is null)
 {
-    parsed = HostArguments.Parse(args);
-}
-catch (ArgumentException ex)
-{
-    await Console.Error.WriteLineAsync("rescoin-host: " + ex.Message + " (see --help)");
-    return 2;
-}
-
-if (parsed.Help)
-{
-    Console.WriteLine(HostArguments.Usage);
-    return 0;
+    return exitCode;
 }
 
 try
@@ -50,6 +40,12 @@ try
             services.Configure<LibvirtOptions>(section.GetSection("Libvirt"));
             services.AddResCoin();
             services.AddResCoinLibvirt();
+
+            // Guest agents configured (ResCoin:GuestAgent:Agents): memory usage from inside those guests.
+            if (GuestAgentOverlay.Read(section.GetSection(GuestAgentOverlay.SectionName)) is { } agents)
+            {
+                GuestAgentOverlay.Add(services, agents);
+            }
 
             // Print one line per VM per period (usage, estimate, allocation) around the libvirt actuator.
             services.Replace(ServiceDescriptor.Singleton<IActuator>(sp => new ReportingActuator(
