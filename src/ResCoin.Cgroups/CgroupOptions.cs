@@ -58,6 +58,8 @@ public sealed class CgroupOptions
     /// take the cgroups in blocks; the period's wall time drops (up to N-fold when N cores are free), its CPU time does not.
     /// The results are the same, in the same order; a malformed file fails the period with the same error
     /// (the first in cgroup order). Every stat is still read every period. Worth it for hundreds of cgroups.
+    /// The monitor's <see cref="TimeProvider"/> is then also called from those threads (the system one and
+    /// <c>FakeTimeProvider</c> are thread-safe).
     /// </summary>
     [Range(1, 64)]
     public int ReadThreads { get; set; } = DefaultReadThreads;
