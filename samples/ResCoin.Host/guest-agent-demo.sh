@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A libvirt guest whose memory figure comes from rescoin-guest-agent, for trying the host's guest-agent overlay
 # on a machine without vsock (no vhost_vsock): the busybox test guest of scripts/setup-host.sh plus the
-# single-file agent (samples/ResCoin.GuestAgent, no .NET in the guest), started as the transient libvirt domain
+# single-file agent (samples/ResCoin.GuestAgent, self-contained: no .NET in the guest), started as the transient libvirt domain
 # rescoin-demo-agent (TCG, 512 MiB, virtio balloon with a 2 s stats period). Its agent listens on TCP
 # 10.0.2.15:4588 inside QEMU user networking, forwarded to 127.0.0.1:PORT on the host (a <qemu:commandline>
 # -netdev user,hostfwd=...). Then map the VM to tcp:127.0.0.1:PORT in ResCoin:GuestAgent:Agents.
@@ -17,7 +17,10 @@ root=$(pwd)
 kvm="$root/artifacts/kvm"
 name=rescoin-demo-agent
 virsh="virsh -q -c qemu:///system"
-pub="$root/samples/ResCoin.GuestAgent/bin/Release/net10.0/linux-x64/publish/rescoin-guest-agent"
+# The agent as one self-contained file, NOT trimmed or compressed: the trimmed single file that
+# samples/ResCoin.GuestAgent/README.md describes stopped answering after some hundred queries here (also on the host).
+pubdir="$kvm/demo/agent"
+pub="$pubdir/rescoin-guest-agent"
 say() { echo "guest-agent-demo: $*"; }
 
 case "${1:-}" in
@@ -26,7 +29,8 @@ case "${1:-}" in
     [ -f "$kvm/vmlinuz" ] && [ -f "$kvm/initramfs.gz" ] || { say "no test guest in artifacts/kvm: run scripts/setup-host.sh"; exit 1; }
     if $virsh domstate "$name" >/dev/null 2>&1; then say "$name already running"; exit 0; fi
     if [ ! -x "$pub" ]; then
-      dotnet publish samples/ResCoin.GuestAgent -c Release -r linux-x64 -p:PublishSingleFile=true --self-contained -v q
+      dotnet publish samples/ResCoin.GuestAgent -c Release -r linux-x64 -p:PublishSingleFile=true --self-contained \
+        -p:PublishTrimmed=false -p:EnableCompressionInSingleFile=false -o "$pubdir" -v q
     fi
 
     # The initramfs: the test guest's (busybox, virtio modules) + the agent + the glibc libraries ldd lists.
