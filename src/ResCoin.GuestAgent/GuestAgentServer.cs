@@ -269,14 +269,7 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
     private async Task ServeAsync(Socket client)
     {
         Interlocked.Increment(ref _accepted);
-        lock (_gate)
-        {
-            if (_open++ == 0)
-            {
-                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            }
-        }
-
+        ConnectionOpened();
         byte[] buffer = new byte[GuestAgentProtocol.MaxMessageSize];
         try
         {
@@ -299,12 +292,32 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
         {
             client.Dispose();
             _slots.Release();
-            lock (_gate)
+            ConnectionClosed();
+        }
+    }
+
+    // The connection count's lock lives in these plain methods, never inline in ServeAsync: a `lock` inside the
+    // finally block of an async method lost its Monitor.Exit when the trimmer (PublishTrimmed) rewrote the state
+    // machine, so the first thread that closed a connection kept _gate forever and every other thread blocked on it
+    // (the trimmed single-file agent stopped answering after 15 to ~800 queries and hung in StopAsync on SIGTERM).
+    private void ConnectionOpened()
+    {
+        lock (_gate)
+        {
+            if (_open++ == 0)
             {
-                if (--_open == 0)
-                {
-                    _drained.TrySetResult();
-                }
+                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    private void ConnectionClosed()
+    {
+        lock (_gate)
+        {
+            if (--_open == 0)
+            {
+                _drained.TrySetResult();
             }
         }
     }

@@ -191,6 +191,48 @@ public class GuestAgentServerTests
     }
 
     [Fact]
+    public async Task ManyShortConnections_FromConcurrentClients_AreAllAnswered_AndTheCountReturnsToZero()
+    {
+        // Every connection takes and releases the server's connection-count lock from a different thread-pool thread;
+        // a lock left held (as the trimmed single file once did) stops the server after a few connections. Every
+        // wait is bounded and the server is stopped off the test thread, so a stuck lock fails the test, not hangs it.
+        GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), maxConnections: 4);
+        GuestAgentEndpoint endpoint = Fixtures.EndpointOf(server);
+        const int Clients = 4;
+        const int QueriesEach = 150;
+        int[] answered = new int[Clients];
+        Task[] clients = new Task[Clients];
+        for (int c = 0; c < Clients; c++)
+        {
+            int index = c;
+            clients[c] = Task.Run(async () =>
+            {
+                var client = new GuestAgentClient(endpoint, TimeSpan.FromSeconds(5));
+                for (int i = 0; i < QueriesEach; i++)
+                {
+                    GuestAgentQueryResult result = await client.QueryAsync();
+                    Assert.True(result.IsSuccess, $"client {index} query {i + 1}: {result.Status} {result.Detail}");
+                    answered[index]++;
+                }
+            });
+        }
+
+        Task all = Task.WhenAll(clients);
+        Assert.True(await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))) == all, $"answered {answered.Sum()} of {Clients * QueriesEach} within 60 s");
+        await all;
+        Assert.Equal(Clients * QueriesEach, answered.Sum());
+        await WaitUntilAsync(() => server.OpenConnections == 0);
+        Assert.Equal(Clients * QueriesEach, server.AcceptedConnections);
+        Task stop = Task.Run(async () =>
+        {
+            await server.StopAsync();
+            await server.DisposeAsync();
+        });
+        Assert.True(await Task.WhenAny(stop, Task.Delay(TimeSpan.FromSeconds(5))) == stop, "StopAsync did not finish within 5 s");
+        await stop;
+    }
+
+    [Fact]
     public async Task StopAsync_WithOpenConnections_ClosesThemPromptly()
     {
         GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), readTimeout: TimeSpan.FromMinutes(5));
