@@ -17,8 +17,8 @@ root=$(pwd)
 kvm="$root/artifacts/kvm"
 name=rescoin-demo-agent
 virsh="virsh -q -c qemu:///system"
-# The agent as one self-contained file, NOT trimmed or compressed: the trimmed single file that
-# samples/ResCoin.GuestAgent/README.md describes stopped answering after some hundred queries here (also on the host).
+# The agent as one self-contained file, NOT trimmed or compressed: the demo was recorded this way while the trimmed
+# file had a (since fixed) hang; the fixed trimmed file has not been re-run in the guest.
 pubdir="$kvm/demo/agent"
 pub="$pubdir/rescoin-guest-agent"
 say() { echo "guest-agent-demo: $*"; }
