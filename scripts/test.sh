@@ -16,41 +16,36 @@ dotnet build ResCoin.sln -c Release -warnaserror -nologo -clp:NoSummary -v q
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 status=0
+# run NAME LABEL [dotnet test arguments...]: runs tests/NAME, keeps its TRX and log as LABEL, shows the verdict line
+# and every failure with its message.
+run() {
+  local name=$1 label=$2; shift 2
+  set +e
+  dotnet test "tests/$name/$name.csproj" -c Release --no-build -nologo "$@" \
+    --logger "trx;LogFileName=$label.trx" --results-directory "$results" > "$results/$label.log" 2>&1
+  local rc=$?
+  set -e
+  grep -E "^\s*(Failed|Skipped) |Error Message:|Passed!|Failed!" "$results/$label.log" | head -n 60 || true
+  if [ $rc -ne 0 ]; then
+    status=1
+    echo "-- $label failed (exit $rc); last lines of its log:"
+    tail -n 40 "$results/$label.log"
+  fi
+}
+
 # One project at a time: the real-VM and real-cgroup tests share the host.
 for proj in tests/*/*.Tests.csproj; do
   name=$(basename "$proj" .csproj)
   echo "== $name"
-  set +e
-  dotnet test "$proj" -c Release --no-build -nologo \
-    --logger "trx;LogFileName=$name.trx" --results-directory "$results" > "$results/$name.log" 2>&1
-  rc=$?
-  set -e
-  # Show the verdict line, and every failure with its message.
-  grep -E "^\s*(Failed|Skipped) |Error Message:|Passed!|Failed!" "$results/$name.log" | head -n 60 || true
-  if [ $rc -ne 0 ]; then
-    status=1
-    echo "-- $name failed (exit $rc); last lines of its log:"
-    tail -n 40 "$results/$name.log"
-  fi
+  run "$name" "$name"
 done
 
 # The hot path has AVX code and a scalar fallback (other CPUs): run its tests again with AVX switched off.
-for spec in "ResCoin.Scheduling.Tests|FullyQualifiedName~HotPath|FullyQualifiedName~KnownAnswer|FullyQualifiedName~PeriodEngine|FullyQualifiedName~CreditLedger" \
-            "ResCoin.Prediction.Tests|FullyQualifiedName~ResCoin"; do
-  name=${spec%%|*}; filter=${spec#*|}
-  echo "== $name (scalar, DOTNET_EnableAVX=0)"
-  set +e
-  DOTNET_EnableAVX=0 dotnet test "tests/$name/$name.csproj" -c Release --no-build -nologo --filter "$filter" \
-    --logger "trx;LogFileName=$name.scalar.trx" --results-directory "$results" > "$results/$name.scalar.log" 2>&1
-  rc=$?
-  set -e
-  grep -E "^\s*(Failed|Skipped) |Error Message:|Passed!|Failed!" "$results/$name.scalar.log" | head -n 60 || true
-  if [ $rc -ne 0 ]; then
-    status=1
-    echo "-- $name (scalar) failed (exit $rc); last lines of its log:"
-    tail -n 40 "$results/$name.scalar.log"
-  fi
-done
+echo "== ResCoin.Scheduling.Tests (scalar, DOTNET_EnableAVX=0)"
+DOTNET_EnableAVX=0 run ResCoin.Scheduling.Tests ResCoin.Scheduling.Tests.scalar \
+  --filter "FullyQualifiedName~HotPath|FullyQualifiedName~KnownAnswer|FullyQualifiedName~PeriodEngine|FullyQualifiedName~CreditLedger"
+echo "== ResCoin.Prediction.Tests (scalar, DOTNET_EnableAVX=0)"
+DOTNET_EnableAVX=0 run ResCoin.Prediction.Tests ResCoin.Prediction.Tests.scalar
 
 python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET

@@ -36,20 +36,7 @@ case "${1:-}" in
     # The initramfs: the test guest's (busybox, virtio modules) + the agent + the glibc libraries ldd lists.
     mkdir -p "$kvm/demo"
     chmod 755 "$kvm/demo"
-    work=$(mktemp -d)
-    trap 'rm -rf "$work"' EXIT
-    mkdir -p "$work/root"
-    (cd "$work/root" && zcat "$kvm/initramfs.gz" | cpio -id --quiet)
-    mkdir -p "$work/root/usr/local/bin" "$work/root/lib64" "$work/root/lib/x86_64-linux-gnu"
-    cp "$pub" "$work/root/usr/local/bin/"
-    for lib in $(ldd "$pub" | grep -o '/[^ ]*\.so[^ ]*'); do
-      case "$lib" in
-        */ld-linux*) cp -L "$lib" "$work/root/lib64/" ;;
-        *) cp -L "$lib" "$work/root/lib/x86_64-linux-gnu/" ;;
-      esac
-    done
-    install -m 755 "$root/samples/ResCoin.GuestAgent/guest-demo/guest-init.sh" "$work/root/init"
-    (cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$kvm/demo/$name.initramfs.gz"
+    "$root/samples/ResCoin.GuestAgent/guest-demo/build-initramfs.sh" "$pub" "$kvm/demo/$name.initramfs.gz"
     chmod 644 "$kvm/demo/$name.initramfs.gz"
     : > "$kvm/demo/$name.log"
 

@@ -25,18 +25,7 @@ work=$(mktemp -d)
 qemu_pid=
 cleanup() { [ -n "$qemu_pid" ] && kill "$qemu_pid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-mkdir -p "$work/root"
-(cd "$work/root" && zcat "$kvm/initramfs.gz" | cpio -id --quiet)
-mkdir -p "$work/root/usr/local/bin" "$work/root/lib64" "$work/root/lib/x86_64-linux-gnu"
-cp "$pub" "$work/root/usr/local/bin/"
-for lib in $(ldd "$pub" | grep -o '/[^ ]*\.so[^ ]*'); do
-  case "$lib" in
-    */ld-linux*) cp -L "$lib" "$work/root/lib64/" ;;
-    *) cp -L "$lib" "$work/root/lib/x86_64-linux-gnu/" ;;
-  esac
-done
-install -m 755 "$root/samples/ResCoin.GuestAgent/guest-demo/guest-init.sh" "$work/root/init"
-(cd "$work/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
+"$root/samples/ResCoin.GuestAgent/guest-demo/build-initramfs.sh" "$pub" "$work/initramfs.gz"
 say "initramfs $(du -h "$work/initramfs.gz" | cut -f1) (busybox, glibc, agent; no .NET)"
 
 qemu-system-x86_64 -machine pc,accel=tcg -m 512 -smp 1 -kernel "$kvm/vmlinuz" -initrd "$work/initramfs.gz" \

@@ -40,9 +40,6 @@ internal sealed class WaterFiller
         _maxNewtonPasses = maxNewtonPasses;
     }
 
-    /// <summary>Passes of the last <see cref="Solve(ReadOnlySpan{double}, ReadOnlySpan{double}, double, double)"/> (for tests and tuning).</summary>
-    internal int LastPasses { get; private set; }
-
     /// <summary>Whether the last solve needed the quickselect (for tests and tuning).</summary>
     internal bool LastUsedQuickselect { get; private set; }
 
@@ -62,7 +59,6 @@ internal sealed class WaterFiller
         for (int pass = 1; pass <= _maxNewtonPasses; pass++)
         {
             (double met, double open, long count) = Evaluate(claims, weights, lambda);
-            LastPasses = pass;
             LastUsedQuickselect = false;
             if (open <= 0)
             {
@@ -174,8 +170,8 @@ internal sealed class WaterFiller
         return (met, open, (long)count);
     }
 
-    /// <summary>A scratch buffer of at least <paramref name="count"/> items, for the caller to fill.</summary>
-    public Span<WaterFillItem> Items(int count)
+    /// <summary>A scratch buffer of at least <paramref name="count"/> items.</summary>
+    private Span<WaterFillItem> Items(int count)
     {
         if (_items.Length < count)
         {
@@ -186,14 +182,9 @@ internal sealed class WaterFiller
     }
 
     /// <summary>
-    /// Solves for <c>lambda</c> over the first <paramref name="count"/> items (each with <c>D &gt; 0</c>, <c>W &gt; 0</c>)
-    /// given <paramref name="spare"/> less than the sum of their claims. Returns positive infinity when rounding makes
-    /// every claim fit (every claimant then gets its full claim).
-    /// </summary>
-    public double Solve(int count, double spare) => Solve(count, spare, 0, 0);
-
-    /// <summary>
-    /// As <see cref="Solve(int, double)"/>, when claims summing to <paramref name="metBelow"/> are already known to be
+    /// Solves exactly by quickselect over the first <paramref name="count"/> items (each with <c>D &gt; 0</c>,
+    /// <c>W &gt; 0</c>) given <paramref name="spare"/>; returns positive infinity when rounding makes every claim fit. Claims
+    /// summing to <paramref name="metBelow"/> are already known to be
     /// met at <paramref name="lowerBound"/>, a lower bound of the answer (the items hold only the others).
     /// </summary>
     private double Solve(int count, double spare, double metBelow, double lowerBound)
