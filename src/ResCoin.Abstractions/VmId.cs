@@ -3,10 +3,13 @@ namespace ResCoin;
 /// <summary>
 /// The identity of a scheduled unit (a VM, or a cgroup) on one host: its name, compared ordinally.
 /// For libvirt this is the domain name, for cgroups the cgroup path relative to the hierarchy root.
+/// A VM may also carry its UUID (libvirt fills it): equality and order stay by name, so the controller's slots do not
+/// change; actuators use <see cref="Uuid"/> to tell a re-created VM with the same name from the one they changed.
 /// </summary>
 public readonly struct VmId : IEquatable<VmId>, IComparable<VmId>
 {
     private readonly string? _name;
+    private readonly Guid _uuid;
 
     /// <summary>Creates an identity.</summary>
     /// <param name="name">The name; not empty.</param>
@@ -16,6 +19,19 @@ public readonly struct VmId : IEquatable<VmId>, IComparable<VmId>
         ArgumentException.ThrowIfNullOrEmpty(name);
         _name = name;
     }
+
+    /// <summary>Creates an identity with the VM's UUID.</summary>
+    /// <param name="name">The name; not empty.</param>
+    /// <param name="uuid">The VM's UUID (<see cref="Guid.Empty"/> = unknown).</param>
+    /// <exception cref="ArgumentException">The name is null or empty.</exception>
+    public VmId(string name, Guid uuid)
+        : this(name)
+    {
+        _uuid = uuid;
+    }
+
+    /// <summary>The VM's UUID when known (libvirt domains); <see cref="Guid.Empty"/> otherwise. Not part of equality.</summary>
+    public Guid Uuid => _uuid;
 
     /// <summary>The name (empty for <see langword="default"/>).</summary>
     public string Name => _name ?? string.Empty;
