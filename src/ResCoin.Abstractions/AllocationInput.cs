@@ -44,6 +44,33 @@ public readonly ref struct AllocationInput
     /// <summary>Each VM's credit; may be negative. Policies that do not use credit ignore it.</summary>
     public ReadOnlySpan<ResourceVector> Credits { get; }
 
+    /// <summary>
+    /// Each VM's own upper bound per resource (vCPU count, maximum memory); NaN or +∞ where unknown. Empty: unknown
+    /// for every VM. No cap is ever above a known limit.
+    /// </summary>
+    public ReadOnlySpan<ResourceVector> Limits { get; init; }
+
+    /// <summary>Each VM's measured usage in the last period (NaN where not measured). Empty: not given.</summary>
+    public ReadOnlySpan<ResourceVector> Usage { get; init; }
+
+    /// <summary>
+    /// Each VM's pressure in the last period: the share (0 to 1) of its demand that was not served (vCPU delay, cgroup
+    /// throttling, PSI); NaN where not reported. Empty: not given.
+    /// </summary>
+    public ReadOnlySpan<ResourceVector> Pressure { get; init; }
+
+    /// <summary>
+    /// Each VM's caps in the last period (NaN where none); used to tell a VM that was held at its cap and wanted more
+    /// from one that was satisfied. Empty: not given (a new controller, or a caller without history).
+    /// </summary>
+    public ReadOnlySpan<ResourceVector> PreviousCaps { get; init; }
+
+    /// <summary>
+    /// The resources the host arbitrates by weight within a period (the kernel's CPU scheduler): for these the
+    /// allocator's weights act and its caps may be loose. For the others only caps act.
+    /// </summary>
+    public ResourceSet WeightedResources { get; init; }
+
     /// <summary>The number of VMs.</summary>
     public int Count => Templates.Length;
 

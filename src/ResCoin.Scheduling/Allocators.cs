@@ -17,22 +17,27 @@ public static class Allocators
     /// <summary>The dominant-resource-fairness allocator's name.</summary>
     public const string Drf = "drf";
 
-    private static readonly string[] s_names = [ResCoin, Static, Share, Drf];
+    /// <summary>No controller: no caps, default weights (<see cref="NoControllerAllocator"/>).</summary>
+    public const string None = "none";
 
-    /// <summary>The valid policy names: <c>rescoin</c>, <c>static</c>, <c>share</c>, <c>drf</c>.</summary>
+    private static readonly string[] s_names = [ResCoin, None, Static, Share, Drf];
+
+    /// <summary>The valid policy names: <c>rescoin</c>, <c>none</c>, <c>static</c>, <c>share</c>, <c>drf</c>.</summary>
     public static IReadOnlyList<string> Names { get; } = Array.AsReadOnly(s_names);
 
     /// <summary>Creates an allocator by policy name (case-insensitive).</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
     /// <param name="headroom">The headroom policy of the credit allocator (ignored by the others).</param>
+    /// <param name="weighting">The credit allocator's weighting (ignored by the others); null: the defaults.</param>
     /// <returns>A new allocator.</returns>
-    /// <exception cref="ArgumentException">The name is unknown; the message lists the valid ones.</exception>
-    public static IAllocator Create(string name, HeadroomPolicy headroom = HeadroomPolicy.ProportionalToTemplate)
+    /// <exception cref="ArgumentException"><paramref name="name"/> is not a known policy.</exception>
+    public static IAllocator Create(string name, HeadroomPolicy headroom = HeadroomPolicy.ProportionalToTemplate, CreditWeighting? weighting = null)
     {
         ArgumentNullException.ThrowIfNull(name);
         return name.Trim().ToUpperInvariant() switch
         {
-            "RESCOIN" => new CreditAllocator(headroom),
+            "RESCOIN" => new CreditAllocator(headroom, weighting?.Clone() ?? new CreditWeighting()),
+            "NONE" => new NoControllerAllocator(),
             "STATIC" => new StaticAllocator(),
             "SHARE" => new ProportionalShareAllocator(),
             "DRF" => new DrfAllocator(),

@@ -13,7 +13,10 @@ public sealed class ControllerPeriod
     internal ResourceVector[] UsageBuffer = [];
     internal ResourceVector[] EstimateBuffer = [];
     internal ResourceVector[] CreditBuffer = [];
-    internal ResourceVector[] AllocationBuffer = [];
+    internal ResourceVector[] CapBuffer = [];
+    internal ResourceVector[] WeightBuffer = [];
+    internal ResourceVector[] LimitBuffer = [];
+    internal ResourceVector[] PressureBuffer = [];
 
     internal ControllerPeriod()
     {
@@ -50,8 +53,17 @@ public sealed class ControllerPeriod
     /// <summary>Each VM's credit after this period's update.</summary>
     public ReadOnlySpan<ResourceVector> Credits => CreditBuffer.AsSpan(0, Count);
 
-    /// <summary>Each VM's allocation (NaN for resources not scheduled).</summary>
-    public ReadOnlySpan<ResourceVector> Allocations => AllocationBuffer.AsSpan(0, Count);
+    /// <summary>Each VM's cap (hard limit; NaN: no cap, or the resource was not scheduled).</summary>
+    public ReadOnlySpan<ResourceVector> Caps => CapBuffer.AsSpan(0, Count);
+
+    /// <summary>Each VM's weight (1 = the kernel's default; NaN: none set, or the resource was not scheduled).</summary>
+    public ReadOnlySpan<ResourceVector> Weights => WeightBuffer.AsSpan(0, Count);
+
+    /// <summary>Each VM's own limit as the monitor reported it (NaN: unknown).</summary>
+    public ReadOnlySpan<ResourceVector> Limits => LimitBuffer.AsSpan(0, Count);
+
+    /// <summary>Each VM's pressure as the monitor reported it (share of demand not served, 0 to 1; NaN: not reported).</summary>
+    public ReadOnlySpan<ResourceVector> Pressure => PressureBuffer.AsSpan(0, Count);
 
     /// <summary>The position of a VM in the spans.</summary>
     /// <param name="id">The VM.</param>
@@ -72,6 +84,9 @@ public sealed class ControllerPeriod
         Array.Resize(ref UsageBuffer, size);
         Array.Resize(ref EstimateBuffer, size);
         Array.Resize(ref CreditBuffer, size);
-        Array.Resize(ref AllocationBuffer, size);
+        Array.Resize(ref CapBuffer, size);
+        Array.Resize(ref WeightBuffer, size);
+        Array.Resize(ref LimitBuffer, size);
+        Array.Resize(ref PressureBuffer, size);
     }
 }

@@ -26,22 +26,32 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
 {
     private readonly WaterFiller _filler = new();
     private readonly ColumnBuffers _columns = new();
+    private readonly WeightedCreditColumn _weighted;
     private double[] _claims = [];
     private double[] _weights = [];
     private readonly (int Stage, double Lambda)[] _lastLambda = new (int, double)[ResourceKinds.Count]; // the water level last time, per resource
 
     /// <summary>Creates a credit allocator.</summary>
-    /// <param name="headroom">What to do with unclaimed capacity when there is no contention.</param>
+    /// <param name="headroom">What to do with unclaimed capacity of cap-only resources when there is no contention.</param>
+    /// <param name="weighting">How credit turns into weights and caps for the resources the host arbitrates by weight; null: the defaults.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="headroom"/> is not a defined policy.</exception>
-    public CreditAllocator(HeadroomPolicy headroom = HeadroomPolicy.ProportionalToTemplate)
+    /// <exception cref="ArgumentException"><paramref name="weighting"/> is invalid (the message names the property).</exception>
+    public CreditAllocator(HeadroomPolicy headroom = HeadroomPolicy.ProportionalToTemplate, CreditWeighting? weighting = null)
     {
+        weighting ??= new CreditWeighting();
         if (headroom is not (HeadroomPolicy.None or HeadroomPolicy.ProportionalToTemplate or HeadroomPolicy.ProportionalToCredit))
         {
             throw new ArgumentOutOfRangeException(nameof(headroom), headroom, "Unknown headroom policy.");
         }
 
+        weighting.Validate();
         Headroom = headroom;
+        Weighting = weighting.Clone();
+        _weighted = new WeightedCreditColumn(weighting);
     }
+
+    /// <summary>How credit turns into weights and caps for weight-arbitrated resources (a copy of what was given).</summary>
+    public CreditWeighting Weighting { get; }
 
     /// <summary>The policy name, <c>rescoin</c>.</summary>
     public string Name => Allocators.ResCoin;
@@ -53,10 +63,23 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
     internal WaterFiller Filler => _filler;
 
     /// <inheritdoc/>
-    public void Allocate(scoped in AllocationInput input, Span<ResourceVector> allocations)
-        => _columns.Allocate(this, input, allocations);
+    public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
+        => _columns.Allocate(this, input, output);
 
-    void IColumnAllocator.AllocateColumn(ResourceKind resource, double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
+    void IColumnAllocator.AllocateColumn(scoped in ColumnInput input, Span<double> caps, Span<double> weights)
+    {
+        if (input.Weighted)
+        {
+            _weighted.Allocate(input, caps, weights);
+            return;
+        }
+
+        CapColumn(input.Resource, input.Capacity, input.Templates, input.Estimates, input.Credits, caps);
+        ColumnMath.ClampToLimits(input.Limits, caps);
+        weights.Fill(double.NaN);
+    }
+
+    private void CapColumn(ResourceKind resource, double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
     {
         int n = templates.Length;
         if (n == 0)

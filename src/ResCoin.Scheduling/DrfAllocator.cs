@@ -26,9 +26,10 @@ public sealed class DrfAllocator : IAllocator
     public string Name => Allocators.Drf;
 
     /// <inheritdoc/>
-    public void Allocate(scoped in AllocationInput input, Span<ResourceVector> allocations)
+    public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
     {
-        AllocatorGuard.CheckShape(input, allocations.Length);
+        AllocatorGuard.CheckShape(input, output.Count);
+        Span<ResourceVector> allocations = output.Caps;
         int n = input.Count;
         EnsureScratch(n);
         ReadOnlySpan<ResourceVector> demand = input.Estimates;
@@ -168,6 +169,16 @@ public sealed class DrfAllocator : IAllocator
             }
 
             CreditAllocator.ClampToCapacity((ResourceKind)r, capacity[r], total, allocations);
+            for (int i = 0; i < allocations.Length; i++)
+            {
+                double limit = input.Limits.IsEmpty ? double.NaN : input.Limits[i][r];
+                if (limit < allocations[i][r])
+                {
+                    allocations[i][r] = limit;
+                }
+
+                output.Weights[i][r] = double.NaN;
+            }
         }
     }
 

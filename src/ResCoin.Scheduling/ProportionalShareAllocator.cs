@@ -21,10 +21,31 @@ public sealed class ProportionalShareAllocator : IAllocator, IColumnAllocator
     public string Name => Allocators.Share;
 
     /// <inheritdoc/>
-    public void Allocate(scoped in AllocationInput input, Span<ResourceVector> allocations)
-        => _columns.Allocate(this, input, allocations);
+    public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
+        => _columns.Allocate(this, input, output);
 
-    void IColumnAllocator.AllocateColumn(ResourceKind resource, double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result)
+    void IColumnAllocator.AllocateColumn(scoped in ColumnInput input, Span<double> caps, Span<double> weights)
+    {
+        int count = input.Count;
+        if (input.Weighted)
+        {
+            // What well-configured cgroup shares give: template-proportional weights, no caps.
+            double equal = count > 0 ? input.Capacity / count : 0;
+            for (int i = 0; i < count; i++)
+            {
+                weights[i] = ColumnMath.TemplateWeight(input.Templates[i], equal);
+                caps[i] = double.NaN;
+            }
+
+            return;
+        }
+
+        weights[..count].Fill(double.NaN);
+        CapColumn(input.Capacity, input.Templates, input.Estimates, caps);
+        ColumnMath.ClampToLimits(input.Limits, caps[..count]);
+    }
+
+    private void CapColumn(double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, Span<double> result)
     {
         int n = templates.Length;
         if (n == 0)

@@ -15,7 +15,7 @@ namespace ResCoin.Scheduling;
 /// <remarks>
 /// Not thread-safe: run either <see cref="RunAsync"/> or <see cref="RunPeriodAsync"/>, from one caller at a time.
 /// Metrics go to a <see cref="Meter"/> named <c>ResCoin</c>: gauges <c>rescoin.vm.usage</c>, <c>.estimate</c>,
-/// <c>.allocation</c>, <c>.credit</c>, <c>.template</c> (tags <c>vm</c>, <c>resource</c>),
+/// <c>.cap</c>, <c>.weight</c>, <c>.credit</c>, <c>.template</c> (tags <c>vm</c>, <c>resource</c>),
 /// <c>rescoin.host.capacity</c>, <c>rescoin.vms</c>, <c>rescoin.prediction.mae</c>/<c>.rmse</c>/<c>.underprediction_rate</c>,
 /// the histogram <c>rescoin.period.duration</c> (s) and the counters <c>rescoin.periods</c> and
 /// <c>rescoin.period.failures</c> (tag <c>stage</c>).
@@ -44,6 +44,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     private readonly ResourceSet _resources;
     private readonly Dictionary<string, ResourceVector> _templates;
     private readonly bool _dryRun;
+    private readonly ResourceSet _weighted;
     private readonly string _predictorName;
     private readonly string _policyName;
 
@@ -63,7 +64,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     /// <param name="monitor">Samples the host.</param>
     /// <param name="predictor">Predicts each VM's next usage.</param>
     /// <param name="allocator">Divides the capacity.</param>
-    /// <param name="actuator">Applies the allocations.</param>
+    /// <param name="actuator">Applies the caps and weights.</param>
     /// <param name="options">The options; validated now and copied.</param>
     /// <param name="timeProvider">The clock and timer source; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="logger">The logger; none when null.</param>
@@ -103,7 +104,14 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
             _templates[t.Key] = t.Value.ToVector();
         }
 
-        _engine = new PeriodEngine(predictor, allocator, options.Window, throttledGrowth: options.ThrottledGrowth);
+        _weighted = options.WeightedResources;
+        _engine = new PeriodEngine(
+            predictor,
+            allocator,
+            options.Window,
+            throttledGrowth: options.ThrottledGrowth,
+            bucketCapPeriods: options.CreditMode == CreditMode.Bucket ? options.BucketCapPeriods : double.NaN,
+            weighted: options.WeightedResources);
         _metrics = new ControllerMetrics(meterFactory, _last, predictor, _gate);
         if (!string.IsNullOrWhiteSpace(options.DecisionLogPath))
         {
@@ -349,6 +357,8 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
             }
 
             last.UsageBuffer[n] = usage;
+            last.LimitBuffer[n] = sample.Limit;
+            last.PressureBuffer[n] = sample.Pressure;
             n++;
         }
 
@@ -389,9 +399,12 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
             last.VmBuffer.AsSpan(0, n),
             last.TemplateBuffer.AsSpan(0, n),
             last.UsageBuffer.AsSpan(0, n),
+            last.LimitBuffer.AsSpan(0, n),
+            last.PressureBuffer.AsSpan(0, n),
             last.EstimateBuffer.AsSpan(0, n),
             last.CreditBuffer.AsSpan(0, n),
-            last.AllocationBuffer.AsSpan(0, n));
+            last.CapBuffer.AsSpan(0, n),
+            last.WeightBuffer.AsSpan(0, n));
 
         DateTimeOffset timestamp = snapshot.Timestamp == default ? _time.GetUtcNow() : snapshot.Timestamp;
         _plan.Clear();
@@ -401,7 +414,17 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         _plan.DryRun = _dryRun;
         for (int i = 0; i < n; i++)
         {
-            _plan.Add(last.VmBuffer[i], last.AllocationBuffer[i], last.UsageBuffer[i]);
+            // The guarantee: the template, within the cap (NaN where the resource is not scheduled).
+            ref readonly ResourceVector cap = ref last.CapBuffer[i];
+            ref readonly ResourceVector template = ref last.TemplateBuffer[i];
+            ResourceVector guarantee = default;
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                double c = cap[r];
+                guarantee[r] = scheduled.Contains((ResourceKind)r) ? (c < template[r] ? c : template[r]) : double.NaN;
+            }
+
+            _plan.Add(last.VmBuffer[i], cap, last.WeightBuffer[i], guarantee, last.UsageBuffer[i]);
         }
 
         last.Index = index;

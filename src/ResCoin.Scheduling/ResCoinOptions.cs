@@ -20,8 +20,11 @@ public sealed class ResCoinOptions
     /// <summary>The largest credit window accepted.</summary>
     public const int MaxWindow = 100_000;
 
-    /// <summary>The default predictor name.</summary>
-    public const string DefaultPredictor = "ewma";
+    /// <summary>The default predictor name: <c>adaptive</c>, the best measured on the Bitbrains traces (Prediction README).</summary>
+    public const string DefaultPredictor = "adaptive";
+
+    /// <summary>The default <see cref="BucketCapPeriods"/>.</summary>
+    public const double DefaultBucketCapPeriods = 450;
 
     /// <summary>The default allocation policy name.</summary>
     public const string DefaultPolicy = Allocators.ResCoin;
@@ -32,9 +35,31 @@ public sealed class ResCoinOptions
     /// <summary>The control period: the time between two samples/allocations. Greater than zero. Default 8 s.</summary>
     public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(DefaultPeriodSeconds);
 
-    /// <summary>The credit window <c>k</c>: the number of periods of unused entitlement a credit sums. Default 10.</summary>
+    /// <summary>
+    /// The credit window <c>k</c> of <see cref="CreditMode.SlidingWindow"/>: the number of periods of unused entitlement
+    /// a credit sums. Default 10 (the prototype's). Not used by the default <see cref="CreditMode.Bucket"/>.
+    /// </summary>
     [Range(1, MaxWindow)]
     public int Window { get; set; } = DefaultWindow;
+
+    /// <summary>How credit is kept: a <see cref="CreditMode.Bucket"/> (default) or the prototype's <see cref="CreditMode.SlidingWindow"/>.</summary>
+    public CreditMode CreditMode { get; set; } = CreditMode.Bucket;
+
+    /// <summary>
+    /// The credit bucket's size, in periods of template: credit accrues at <c>template − usage</c> per period and stays
+    /// within <c>[0, BucketCapPeriods × template]</c>. Default 450 (an hour at the 8 s period). 0 to 10 000 000.
+    /// </summary>
+    [Range(0.0, 10_000_000.0)]
+    public double BucketCapPeriods { get; set; } = DefaultBucketCapPeriods;
+
+    /// <summary>
+    /// The resources the host arbitrates by weight within a period, for which the allocator's weights act and caps stay
+    /// loose unless needed. Default <see cref="ResourceSet.Cpu"/> (CFS); the others are capped.
+    /// </summary>
+    public ResourceSet WeightedResources { get; set; } = ResourceSet.Cpu;
+
+    /// <summary>How credit turns into weights and caps for <see cref="WeightedResources"/> (the <c>rescoin</c> policy).</summary>
+    public CreditWeighting Weighting { get; set; } = new();
 
     /// <summary>
     /// The host capacity per resource. Unset (NaN, the default) takes what the monitor reports
@@ -57,11 +82,11 @@ public sealed class ResCoinOptions
     /// <summary>What the credit allocator does with unclaimed capacity. Default: <see cref="HeadroomPolicy.ProportionalToTemplate"/>.</summary>
     public HeadroomPolicy Headroom { get; set; } = HeadroomPolicy.ProportionalToTemplate;
 
-    /// <summary>The predictor, by name (<c>last</c>, <c>ewma</c>, <c>holt</c>, <c>fastslow</c>, <c>percentile</c>, <c>adaptive</c>). Default <c>ewma</c>.</summary>
+    /// <summary>The predictor, by name (<c>last</c>, <c>ewma</c>, <c>holt</c>, <c>fastslow</c>, <c>percentile</c>, <c>adaptive</c>). Default <c>adaptive</c>.</summary>
     [Required]
     public string Predictor { get; set; } = DefaultPredictor;
 
-    /// <summary>The allocation policy, by name (<c>rescoin</c>, <c>static</c>, <c>share</c>, <c>drf</c>). Default <c>rescoin</c>.</summary>
+    /// <summary>The allocation policy, by name (<c>rescoin</c>, <c>none</c>, <c>static</c>, <c>share</c>, <c>drf</c>). Default <c>rescoin</c>.</summary>
     [Required]
     public string Policy { get; set; } = DefaultPolicy;
 
@@ -81,4 +106,17 @@ public sealed class ResCoinOptions
 
     /// <summary>When set, one JSON line per period is appended to this file (usage, estimate, allocation, credit, template per VM).</summary>
     public string? DecisionLogPath { get; set; }
+}
+
+/// <summary>How the controller keeps each VM's credit (see <c>docs/design.md</c>, "Credit").</summary>
+public enum CreditMode
+{
+    /// <summary>
+    /// A bucket (the default): credit accrues at <c>template − usage</c> per period, capped at
+    /// <see cref="ResCoinOptions.BucketCapPeriods"/> periods of template, never below zero.
+    /// </summary>
+    Bucket = 0,
+
+    /// <summary>The 2014 prototype's rule: the sum of <c>template − usage</c> over the last <see cref="ResCoinOptions.Window"/> periods.</summary>
+    SlidingWindow = 1,
 }

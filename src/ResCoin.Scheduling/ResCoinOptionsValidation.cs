@@ -41,6 +41,37 @@ internal sealed class ResCoinOptionsCrossValidator : IValidateOptions<ResCoinOpt
             Fail(Format($"{P}:Resources must name at least one of Cpu, Memory, DiskRead, DiskWrite, NetRx, NetTx (was '{options.Resources}')."));
         }
 
+        if (!Enum.IsDefined(options.CreditMode))
+        {
+            Fail(Format($"{P}:CreditMode must be one of {string.Join(", ", Enum.GetNames<CreditMode>())} (was '{options.CreditMode}')."));
+        }
+
+        if (!(options.BucketCapPeriods >= 0 && options.BucketCapPeriods <= 10_000_000))
+        {
+            Fail(Format($"{P}:BucketCapPeriods must be between 0 and 10000000 (was {options.BucketCapPeriods})."));
+        }
+
+        if ((options.WeightedResources & ~ResourceSet.All) != 0)
+        {
+            Fail(Format($"{P}:WeightedResources must name only Cpu, Memory, DiskRead, DiskWrite, NetRx, NetTx (was '{options.WeightedResources}')."));
+        }
+
+        if (options.Weighting is null)
+        {
+            Fail(Format($"{P}:Weighting must not be null."));
+        }
+        else
+        {
+            try
+            {
+                options.Weighting.Validate();
+            }
+            catch (ArgumentException ex)
+            {
+                Fail(Format($"{P}:Weighting:{ex.ParamName}: {ex.Message.Split(" (Parameter", 2)[0]}"));
+            }
+        }
+
         if (!Enum.IsDefined(options.Headroom))
         {
             Fail(Format($"{P}:Headroom must be one of {string.Join(", ", Enum.GetNames<HeadroomPolicy>())} (was '{options.Headroom}')."));

@@ -13,9 +13,12 @@ public sealed class StaticAllocator : IAllocator
     public string Name => Allocators.Static;
 
     /// <inheritdoc/>
-    public void Allocate(scoped in AllocationInput input, Span<ResourceVector> allocations)
+    public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
     {
-        AllocatorGuard.CheckShape(input, allocations.Length);
+        AllocatorGuard.CheckShape(input, output.Count);
+        Span<ResourceVector> allocations = output.Caps;
+        Span<ResourceVector> weights = output.Weights;
+        ReadOnlySpan<ResourceVector> limits = input.Limits;
         ReadOnlySpan<ResourceVector> templates = input.Templates;
         int n = templates.Length;
         foreach (ResourceKind r in ResourceKinds.All)
@@ -42,7 +45,10 @@ public sealed class StaticAllocator : IAllocator
             double scale = sum > capacity ? capacity / sum : 1;
             for (int i = 0; i < n; i++)
             {
-                allocations[i][r] = templates[i][r] * scale;
+                double cap = templates[i][r] * scale;
+                double limit = limits.IsEmpty ? double.NaN : limits[i][r];
+                allocations[i][r] = limit < cap ? limit : cap;
+                weights[i][r] = double.NaN;
             }
         }
     }

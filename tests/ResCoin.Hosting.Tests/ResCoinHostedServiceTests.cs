@@ -89,7 +89,7 @@ public sealed class ResCoinHostedServiceTests
         public ValueTask ApplyAsync(AllocationPlan plan, CancellationToken cancellationToken)
         {
             Assert.Equal(2, plan.Count);
-            Assert.True(plan.Allocations[0].Cpu + plan.Allocations[1].Cpu <= 4 + 1e-9);
+            Assert.True(plan.Caps[0].Cpu + plan.Caps[1].Cpu <= 4 + 1e-9);
             Interlocked.Increment(ref _applied);
             return ValueTask.CompletedTask;
         }

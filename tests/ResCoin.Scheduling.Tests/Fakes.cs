@@ -60,7 +60,7 @@ internal sealed class FakeActuator : IActuator
         var copy = new (VmId, ResourceVector)[plan.Count];
         for (int i = 0; i < plan.Count; i++)
         {
-            copy[i] = (plan.Vms[i], plan.Allocations[i]);
+            copy[i] = (plan.Vms[i], plan.Caps[i]);
         }
 
         lock (Plans)

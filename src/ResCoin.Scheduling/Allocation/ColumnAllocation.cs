@@ -1,44 +1,80 @@
+using System.Globalization;
+
 namespace ResCoin.Scheduling.Allocation;
 
-/// <summary>
-/// An allocator that works one resource at a time on contiguous columns (structure of arrays). The control loop's
-/// period engine already holds its data that way and calls <see cref="AllocateColumn"/> directly, skipping the
-/// transposes of <see cref="IAllocator.Allocate"/>.
-/// </summary>
+/// <summary>One resource's allocation inputs, one contiguous column per quantity (index i = VM i).</summary>
+internal readonly ref struct ColumnInput
+{
+    /// <summary>The resource.</summary>
+    public ResourceKind Resource { get; init; }
+
+    /// <summary>The capacity to divide (finite, at least 0).</summary>
+    public double Capacity { get; init; }
+
+    /// <summary>Whether the host arbitrates this resource by weight (caps may be loose, weights act).</summary>
+    public bool Weighted { get; init; }
+
+    /// <summary>Templates (finite, at least 0).</summary>
+    public ReadOnlySpan<double> Templates { get; init; }
+
+    /// <summary>Estimates (finite, at least 0).</summary>
+    public ReadOnlySpan<double> Estimates { get; init; }
+
+    /// <summary>Credits (finite).</summary>
+    public ReadOnlySpan<double> Credits { get; init; }
+
+    /// <summary>Limits (NaN: unknown, else at least 0).</summary>
+    public ReadOnlySpan<double> Limits { get; init; }
+
+    /// <summary>Last period's usage (NaN: not measured).</summary>
+    public ReadOnlySpan<double> Usage { get; init; }
+
+    /// <summary>Last period's pressure, 0 to 1 (NaN: not reported).</summary>
+    public ReadOnlySpan<double> Pressure { get; init; }
+
+    /// <summary>Last period's caps (NaN: none).</summary>
+    public ReadOnlySpan<double> PreviousCaps { get; init; }
+
+    /// <summary>The number of VMs.</summary>
+    public int Count => Templates.Length;
+}
+
+/// <summary>The column form of an allocator, the one the period engine calls: no row/column round trip.</summary>
 internal interface IColumnAllocator
 {
-    /// <summary>
-    /// Allocates one resource. The caller has checked every input: <paramref name="capacity"/> finite and at least 0,
-    /// templates and estimates finite and at least 0, credits finite, all spans of one length.
-    /// </summary>
-    void AllocateColumn(ResourceKind resource, double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> estimates, ReadOnlySpan<double> credits, Span<double> result);
+    /// <summary>Fills one resource's caps and weights (NaN: none).</summary>
+    void AllocateColumn(scoped in ColumnInput input, Span<double> caps, Span<double> weights);
 }
 
 /// <summary>
-/// The <see cref="IAllocator.Allocate"/> side of a column allocator: checks the input (errors name the VM and
-/// resource), transposes the scheduled resources into per-resource columns in one sequential pass, runs the column
-/// allocator per resource and transposes the results back. Allocation-free once grown. Not thread-safe.
+/// Runs an <see cref="IColumnAllocator"/> behind the row-oriented <see cref="IAllocator.Allocate"/>: checks and
+/// transposes the input into columns, allocates each resource, and transposes the caps and weights back.
 /// </summary>
 internal sealed class ColumnBuffers
 {
     private readonly double[][] _tc = new double[ResourceKinds.Count][];
     private readonly double[][] _est = new double[ResourceKinds.Count][];
     private readonly double[][] _ac = new double[ResourceKinds.Count][];
-    private readonly double[][] _out = new double[ResourceKinds.Count][];
+    private readonly double[][] _lim = new double[ResourceKinds.Count][];
+    private readonly double[][] _use = new double[ResourceKinds.Count][];
+    private readonly double[][] _psi = new double[ResourceKinds.Count][];
+    private readonly double[][] _prev = new double[ResourceKinds.Count][];
+    private readonly double[][] _caps = new double[ResourceKinds.Count][];
+    private readonly double[][] _weights = new double[ResourceKinds.Count][];
     private int _size;
 
     public ColumnBuffers()
     {
         for (int r = 0; r < ResourceKinds.Count; r++)
         {
-            _tc[r] = _est[r] = _ac[r] = _out[r] = [];
+            _tc[r] = _est[r] = _ac[r] = _lim[r] = _use[r] = _psi[r] = _prev[r] = _caps[r] = _weights[r] = [];
         }
     }
 
-    public void Allocate<T>(T allocator, scoped in AllocationInput input, Span<ResourceVector> allocations)
+    public void Allocate<T>(T allocator, scoped in AllocationInput input, scoped in AllocationOutput output)
         where T : IColumnAllocator
     {
-        AllocatorGuard.CheckShape(input, allocations.Length);
+        AllocatorGuard.CheckShape(input, output.Count);
         int n = input.Count;
         Ensure(n);
         int set = (int)input.Resources & (int)ResourceSet.All;
@@ -51,22 +87,18 @@ internal sealed class ColumnBuffers
             }
         }
 
-        if (set == (int)ResourceSet.All)
+        // Vectorized transposes, then the checks (in order, to name the first bad value) only if one of them failed.
+        if (!Transpose.ToColumns(input.Templates, Transpose.Of(_tc), Transpose.Check.NonNegative)
+            | !Transpose.ToColumns(input.Estimates, Transpose.Of(_est), Transpose.Check.NonNegative)
+            | !Transpose.ToColumns(input.Credits, Transpose.Of(_ac), Transpose.Check.Finite))
         {
-            // Every resource: vectorized transposes, then the checks (in order, to name the first bad value) only if
-            // one of them failed.
-            if (!Transpose.ToColumns(input.Templates, Transpose.Of(_tc), Transpose.Check.NonNegative)
-                | !Transpose.ToColumns(input.Estimates, Transpose.Of(_est), Transpose.Check.NonNegative)
-                | !Transpose.ToColumns(input.Credits, Transpose.Of(_ac), Transpose.Check.Finite))
-            {
-                Check(input, set);
-            }
-        }
-        else
-        {
-            TransposeSome(input, set);
+            Check(input, set);
         }
 
+        Optional(input.Limits, _lim, n, input, "limit");
+        Optional(input.Usage, _use, n, input, "usage");
+        Optional(input.Pressure, _psi, n, input, "pressure");
+        Optional(input.PreviousCaps, _prev, n, input, "previous cap");
         if (n == 0)
         {
             return;
@@ -74,27 +106,98 @@ internal sealed class ColumnBuffers
 
         for (int r = 0; r < ResourceKinds.Count; r++)
         {
-            if ((set & (1 << r)) != 0)
+            if ((set & (1 << r)) == 0)
             {
-                allocator.AllocateColumn((ResourceKind)r, capacity[r], _tc[r].AsSpan(0, n), _est[r].AsSpan(0, n), _ac[r].AsSpan(0, n), _out[r].AsSpan(0, n));
+                continue;
             }
+
+            var column = new ColumnInput
+            {
+                Resource = (ResourceKind)r,
+                Capacity = capacity[r],
+                Weighted = input.WeightedResources.Contains((ResourceKind)r),
+                Templates = _tc[r].AsSpan(0, n),
+                Estimates = _est[r].AsSpan(0, n),
+                Credits = _ac[r].AsSpan(0, n),
+                Limits = _lim[r].AsSpan(0, n),
+                Usage = _use[r].AsSpan(0, n),
+                Pressure = _psi[r].AsSpan(0, n),
+                PreviousCaps = _prev[r].AsSpan(0, n),
+            };
+            allocator.AllocateColumn(column, _caps[r].AsSpan(0, n), _weights[r].AsSpan(0, n));
         }
 
         if (set == (int)ResourceSet.All)
         {
-            Transpose.ToRows(Transpose.Of(_out), allocations[..n]);
+            Transpose.ToRows(Transpose.Of(_caps), output.Caps[..n]);
+            Transpose.ToRows(Transpose.Of(_weights), output.Weights[..n]);
             return;
         }
 
         for (int i = 0; i < n; i++)
         {
-            ref ResourceVector a = ref allocations[i];
+            ref ResourceVector c = ref output.Caps[i];
+            ref ResourceVector w = ref output.Weights[i];
             for (int r = 0; r < ResourceKinds.Count; r++)
             {
                 if ((set & (1 << r)) != 0)
                 {
-                    a[r] = _out[r][i];
+                    c[r] = _caps[r][i];
+                    w[r] = _weights[r][i];
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Transposes an optional input (empty: NaN for every VM). Values must be NaN or at least 0; +∞ (an unbounded limit)
+    /// becomes NaN and pressure is clamped to 1.
+    /// </summary>
+    private static void Optional(ReadOnlySpan<ResourceVector> rows, double[][] columns, int n, scoped in AllocationInput input, string what)
+    {
+        if (rows.IsEmpty)
+        {
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                columns[r].AsSpan(0, n).Fill(double.NaN);
+            }
+
+            return;
+        }
+
+        if (rows.Length != n)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"The {what} span has {rows.Length} entries for {n} VMs; it must be empty or have one per VM."),
+                nameof(input));
+        }
+
+        if (Transpose.ToColumns(rows, Transpose.Of(columns), Transpose.Check.NonNegativeOrNaN) && what != "pressure")
+        {
+            return;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                double v = rows[i][r];
+                if (double.IsPositiveInfinity(v))
+                {
+                    v = double.NaN;
+                }
+                else if (v < 0 || double.IsNegativeInfinity(v))
+                {
+                    throw new ArgumentException(
+                        string.Create(CultureInfo.InvariantCulture, $"The {what} of VM '{input.NameOf(i)}' for {ResourceKinds.Name((ResourceKind)r)} is {v.ToString("R", CultureInfo.InvariantCulture)}; it must be NaN (unknown) or >= 0."),
+                        nameof(input));
+                }
+                else if (what == "pressure" && v > 1)
+                {
+                    v = 1;
+                }
+
+                columns[r][i] = v;
             }
         }
     }
@@ -114,43 +217,6 @@ internal sealed class ColumnBuffers
         }
     }
 
-    /// <summary>
-    /// One sequential pass over the inputs for some of the resources (reading one element per 48-byte vector,
-    /// resource by resource, would stream them from memory six times over).
-    /// </summary>
-    private void TransposeSome(scoped in AllocationInput input, int set)
-    {
-        int n = input.Count;
-        ReadOnlySpan<ResourceVector> templates = input.Templates;
-        ReadOnlySpan<ResourceVector> estimates = input.Estimates;
-        ReadOnlySpan<ResourceVector> credits = input.Credits;
-        for (int i = 0; i < n; i++)
-        {
-            ref readonly ResourceVector t = ref templates[i];
-            ref readonly ResourceVector e = ref estimates[i];
-            ref readonly ResourceVector a = ref credits[i];
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                if ((set & (1 << r)) == 0)
-                {
-                    continue;
-                }
-
-                double tc = t[r];
-                double est = e[r];
-                double ac = a[r];
-                if (!(AllocatorGuard.IsNonNegativeFinite(tc) && AllocatorGuard.IsNonNegativeFinite(est) && double.IsFinite(ac)))
-                {
-                    AllocatorGuard.ThrowInvalid(input, i, (ResourceKind)r);
-                }
-
-                _tc[r][i] = tc;
-                _est[r][i] = est;
-                _ac[r][i] = ac;
-            }
-        }
-    }
-
     private void Ensure(int n)
     {
         if (n <= _size)
@@ -159,22 +225,22 @@ internal sealed class ColumnBuffers
         }
 
         int size = Math.Max(n, _size * 2);
-        for (int r = 0; r < ResourceKinds.Count; r++)
+        foreach (double[][] a in (double[][][])[_tc, _est, _ac, _lim, _use, _psi, _prev, _caps, _weights])
         {
-            _tc[r] = new double[size];
-            _est[r] = new double[size];
-            _ac[r] = new double[size];
-            _out[r] = new double[size];
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                a[r] = new double[size];
+            }
         }
 
         _size = size;
     }
 }
 
-/// <summary>Small helpers shared by the column allocators.</summary>
+/// <summary>Small column helpers the allocators share.</summary>
 internal static class ColumnMath
 {
-    /// <summary>Guards against rounding: if the allocations add up to more than the capacity, scales them down.</summary>
+    /// <summary>Scales <paramref name="result"/> down so it sums to at most <paramref name="capacity"/>.</summary>
     public static void ClampToCapacity(double capacity, double total, Span<double> result)
     {
         if (total > capacity && total > 0)
@@ -186,4 +252,27 @@ internal static class ColumnMath
             }
         }
     }
+
+    /// <summary>Lowers each cap to the VM's limit where the limit is known (NaN limits and NaN caps stay).</summary>
+    public static void ClampToLimits(ReadOnlySpan<double> limits, Span<double> caps)
+    {
+        for (int i = 0; i < caps.Length; i++)
+        {
+            double l = limits[i];
+            if (l < caps[i])
+            {
+                caps[i] = l;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Template-proportional weights: a VM whose template is an equal split of the capacity gets 1 (the kernel's
+    /// default weight); a zero template gets <see cref="MinimumWeight"/>.
+    /// </summary>
+    public static double TemplateWeight(double template, double equalShare)
+        => equalShare > 0 ? Math.Max(template / equalShare, MinimumWeight) : 1;
+
+    /// <summary>The smallest weight handed out (a VM without a template still runs when nobody else wants the CPU).</summary>
+    public const double MinimumWeight = 0.01;
 }

@@ -36,7 +36,8 @@ internal sealed class ControllerMetrics : IDisposable
 
         _meter.CreateObservableGauge("rescoin.vm.usage", () => ObserveVms(0), description: "Measured usage per VM and resource (cores, bytes, bytes/s).");
         _meter.CreateObservableGauge("rescoin.vm.estimate", () => ObserveVms(1), description: "Predicted demand per VM and resource.");
-        _meter.CreateObservableGauge("rescoin.vm.allocation", () => ObserveVms(2), description: "Allocation per VM and resource.");
+        _meter.CreateObservableGauge("rescoin.vm.cap", () => ObserveVms(2), description: "Cap (hard limit) per VM and resource; absent where the VM is not capped.");
+        _meter.CreateObservableGauge("rescoin.vm.weight", () => ObserveVms(5), description: "Weight per VM and resource (1 = the kernel's default); absent where none is set.");
         _meter.CreateObservableGauge("rescoin.vm.credit", () => ObserveVms(3), description: "Credit (unused entitlement over the window) per VM and resource.");
         _meter.CreateObservableGauge("rescoin.vm.template", () => ObserveVms(4), description: "Template (entitlement) per VM and resource.");
         _meter.CreateObservableGauge("rescoin.host.capacity", ObserveCapacity, description: "Capacity divided per resource, after reserves.");
@@ -76,8 +77,9 @@ internal sealed class ControllerMetrics : IDisposable
             {
                 0 => p.Usage,
                 1 => p.Estimates,
-                2 => p.Allocations,
+                2 => p.Caps,
                 3 => p.Credits,
+                5 => p.Weights,
                 _ => p.Templates,
             };
             ReadOnlySpan<VmId> vms = p.Vms;

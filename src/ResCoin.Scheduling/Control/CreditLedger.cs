@@ -13,7 +13,7 @@ namespace ResCoin.Scheduling.Control;
 /// slots at the same ring position are updated with one 256-bit vector operation. A slot that receives no term
 /// (usage not measured) keeps its credit. Not thread-safe.
 /// </summary>
-internal sealed class CreditLedger
+internal sealed class CreditLedger : ICreditStore
 {
     private readonly int _window;
     private int _slots;

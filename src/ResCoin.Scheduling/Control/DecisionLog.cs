@@ -19,7 +19,8 @@ internal sealed class DecisionLog : IDisposable
     private static readonly JsonEncodedText s_template = JsonEncodedText.Encode("template");
     private static readonly JsonEncodedText s_usage = JsonEncodedText.Encode("usage");
     private static readonly JsonEncodedText s_estimate = JsonEncodedText.Encode("estimate");
-    private static readonly JsonEncodedText s_allocation = JsonEncodedText.Encode("allocation");
+    private static readonly JsonEncodedText s_cap = JsonEncodedText.Encode("cap");
+    private static readonly JsonEncodedText s_weight = JsonEncodedText.Encode("weight");
     private static readonly JsonEncodedText s_credit = JsonEncodedText.Encode("credit");
     private static readonly JsonEncodedText[] s_names = BuildNames();
     private static readonly byte[] s_newline = [(byte)'\n'];
@@ -69,7 +70,8 @@ internal sealed class DecisionLog : IDisposable
             WriteVector(s_template, period.Templates[i], resources);
             WriteVector(s_usage, period.Usage[i], resources);
             WriteVector(s_estimate, period.Estimates[i], resources);
-            WriteVector(s_allocation, period.Allocations[i], resources);
+            WriteVector(s_cap, period.Caps[i], resources);
+            WriteVector(s_weight, period.Weights[i], resources);
             WriteVector(s_credit, period.Credits[i], resources);
             _writer.WriteEndObject();
         }

@@ -22,13 +22,20 @@ internal sealed class PeriodEngine
 {
     private readonly IPredictor _predictor;
     private readonly IAllocator _allocator;
-    private readonly CreditLedger _ledger;
+    private readonly ICreditStore _ledger;
     private readonly double[][] _observed = new double[ResourceKinds.Count][];
     private readonly double[][] _predicted = new double[ResourceKinds.Count][];
     private readonly double[][] _templates = new double[ResourceKinds.Count][];
     private readonly double[][] _estimates = new double[ResourceKinds.Count][];
     private readonly double[][] _credits = new double[ResourceKinds.Count][];
-    private readonly double[][] _lastAllocation = new double[ResourceKinds.Count][];
+    private readonly double[][] _lastAllocation = new double[ResourceKinds.Count][]; // last caps, by slot
+    private readonly bool[][] _measured = new bool[ResourceKinds.Count][];             // by slot: measured at least once
+    private readonly double[][] _limits = new double[ResourceKinds.Count][];           // by VM
+    private readonly double[][] _pressure = new double[ResourceKinds.Count][];         // by VM
+    private readonly double[][] _previousCaps = new double[ResourceKinds.Count][];     // by VM (gathered when slots differ)
+    private readonly double[][] _weights = new double[ResourceKinds.Count][];          // by VM
+    private ResourceVector[] _previousRows = [];
+    private readonly ResourceSet _weighted;
     private readonly double[][] _slotTemplates = new double[ResourceKinds.Count][];
     private readonly double[][] _allocations = new double[ResourceKinds.Count][];
     private readonly double[][] _estimateSource = new double[ResourceKinds.Count][];
@@ -41,7 +48,14 @@ internal sealed class PeriodEngine
     /// <summary>The share of its last allocation a VM must use to count as throttled (its usage is then censored).</summary>
     public const double ThrottledUsageFraction = 0.98;
 
-    public PeriodEngine(IPredictor predictor, IAllocator allocator, int window, int initialSlots = 16, double throttledGrowth = 0)
+    public PeriodEngine(
+        IPredictor predictor,
+        IAllocator allocator,
+        int window,
+        int initialSlots = 16,
+        double throttledGrowth = 0,
+        double bucketCapPeriods = double.NaN,
+        ResourceSet weighted = ResourceSet.None)
     {
         ArgumentNullException.ThrowIfNull(predictor);
         ArgumentNullException.ThrowIfNull(allocator);
@@ -50,14 +64,17 @@ internal sealed class PeriodEngine
         _predictor = predictor;
         _allocator = allocator;
         _columnAllocator = allocator as IColumnAllocator;
-        _ledger = new CreditLedger(window, initialSlots);
+        _weighted = weighted;
+        _ledger = double.IsNaN(bucketCapPeriods) ? new CreditLedger(window, initialSlots) : new CreditBucket(bucketCapPeriods, initialSlots);
         for (int r = 0; r < ResourceKinds.Count; r++)
         {
             _observed[r] = [];
             _predicted[r] = [];
             _lastAllocation[r] = [];
+            _measured[r] = [];
             _slotTemplates[r] = [];
             _templates[r] = _estimates[r] = _credits[r] = _allocations[r] = _usageByVm[r] = [];
+            _limits[r] = _pressure[r] = _previousCaps[r] = _weights[r] = [];
         }
 
         EnsureSlots(initialSlots);
@@ -67,7 +84,7 @@ internal sealed class PeriodEngine
 
     public IAllocator Allocator => _allocator;
 
-    public CreditLedger Ledger => _ledger;
+    public ICreditStore Ledger => _ledger;
 
     /// <summary>Makes room for slots 0 to <paramref name="slots"/> - 1.</summary>
     public void EnsureSlots(int slots)
@@ -85,6 +102,9 @@ internal sealed class PeriodEngine
             double[] predicted = new double[size];
             double[] lastAllocation = new double[size];
             double[] slotTemplates = new double[size];
+            bool[] measured = new bool[size];
+            _measured[r].CopyTo(measured, 0);
+            _measured[r] = measured;
             _slotTemplates[r].CopyTo(slotTemplates, 0);
             _observed[r].CopyTo(observed, 0);
             _predicted[r].CopyTo(predicted, 0);
@@ -111,6 +131,7 @@ internal sealed class PeriodEngine
             _predicted[r][slot] = 0;
             _slotTemplates[r][slot] = 0;
             _lastAllocation[r][slot] = double.NaN;
+            _measured[r][slot] = false;
         }
     }
 
@@ -130,11 +151,32 @@ internal sealed class PeriodEngine
         ReadOnlySpan<ResourceVector> usage,
         Span<ResourceVector> estimates,
         Span<ResourceVector> credits,
-        Span<ResourceVector> allocations)
+        Span<ResourceVector> caps)
+        => Run(capacity, resources, slotCount, slots, vms, templates, usage, default, default, estimates, credits, caps, default);
+
+    /// <summary>
+    /// Runs one period for the live VMs, with each VM's limits and pressure (empty: unknown) and receiving weights as
+    /// well as caps (weights empty: not wanted). See the other overload.
+    /// </summary>
+    public void Run(
+        ResourceVector capacity,
+        ResourceSet resources,
+        int slotCount,
+        ReadOnlySpan<int> slots,
+        ReadOnlySpan<VmId> vms,
+        ReadOnlySpan<ResourceVector> templates,
+        ReadOnlySpan<ResourceVector> usage,
+        ReadOnlySpan<ResourceVector> limits,
+        ReadOnlySpan<ResourceVector> pressure,
+        Span<ResourceVector> estimates,
+        Span<ResourceVector> credits,
+        Span<ResourceVector> caps,
+        Span<ResourceVector> weights)
     {
         int n = slots.Length;
-        if (templates.Length != n || usage.Length != n || estimates.Length != n || credits.Length != n || allocations.Length != n
-            || (vms.Length != 0 && vms.Length != n) || slotCount > _slotCapacity)
+        if (templates.Length != n || usage.Length != n || estimates.Length != n || credits.Length != n || caps.Length != n
+            || (vms.Length != 0 && vms.Length != n) || slotCount > _slotCapacity
+            || (!limits.IsEmpty && limits.Length != n) || (!pressure.IsEmpty && pressure.Length != n) || (!weights.IsEmpty && weights.Length != n))
         {
             throw new ArgumentException("The period spans differ in length or the slot count exceeds the engine's slots.", nameof(slots));
         }
@@ -162,7 +204,11 @@ internal sealed class PeriodEngine
             TransposeSome(set, slotCount, slots, vms, templates, usage);
         }
 
+        Signals(limits, _limits, n, vms, "limit");
+        Signals(pressure, _pressure, n, vms, "pressure");
+
         double growth = 1 + _throttledGrowth;
+        bool throttle = _throttledGrowth > 0;
         for (int r = 0; r < ResourceKinds.Count; r++)
         {
             if ((set & (1 << r)) == 0)
@@ -180,59 +226,193 @@ internal sealed class PeriodEngine
             // Per VM: the estimate (a NaN or negative one from a faulty predictor counts as 0; censored usage of a
             // VM that used nearly all it was allocated raises it) and the credit.
             double[] est;
+            double[] previous;
+            double[] usageByVm;
             if (identity)
             {
                 EstimateInPlace(kind, n, vms, observed, predicted, _lastAllocation[r], growth, _credits[r]);
                 est = predicted;
+                previous = _lastAllocation[r];
+                usageByVm = observed;
             }
             else
             {
                 Estimate(kind, n, slots, vms, observed, predicted, _lastAllocation[r], growth, _estimates[r], _credits[r]);
                 est = _estimates[r];
+                previous = _previousCaps[r];
+                usageByVm = _usageByVm[r];
+                for (int i = 0; i < n; i++)
+                {
+                    previous[i] = _lastAllocation[r][slots[i]];
+                }
             }
 
+            Discover(n, identity, slots, _measured[r], _templates[r], usageByVm, _limits[r], _pressure[r], previous, _credits[r], est);
             _estimateSource[r] = est;
-            double[] credit = _credits[r];
-            double[] lastAllocation = _lastAllocation[r];
-            bool throttle = _throttledGrowth > 0;
-            if (_columnAllocator is not null)
+            if (_columnAllocator is null)
             {
-                double[] allocation = _allocations[r];
-                _columnAllocator.AllocateColumn(kind, capacity[r], _templates[r].AsSpan(0, n), est.AsSpan(0, n), credit.AsSpan(0, n), allocation.AsSpan(0, n));
-                if (throttle && identity)
+                continue;
+            }
+
+            double[] allocation = _allocations[r];
+            var column = new ColumnInput
+            {
+                Resource = kind,
+                Capacity = capacity[r],
+                Weighted = _weighted.Contains(kind),
+                Templates = _templates[r].AsSpan(0, n),
+                Estimates = est.AsSpan(0, n),
+                Credits = _credits[r].AsSpan(0, n),
+                Limits = _limits[r].AsSpan(0, n),
+                Usage = usageByVm.AsSpan(0, n),
+                Pressure = _pressure[r].AsSpan(0, n),
+                PreviousCaps = previous.AsSpan(0, n),
+            };
+            _columnAllocator.AllocateColumn(column, allocation.AsSpan(0, n), _weights[r].AsSpan(0, n));
+            if (identity)
+            {
+                allocation.AsSpan(0, n).CopyTo(_lastAllocation[r]);
+            }
+            else
+            {
+                for (int i = 0; i < n; i++)
                 {
-                    allocation.AsSpan(0, n).CopyTo(lastAllocation);
-                }
-                else if (throttle)
-                {
-                    for (int i = 0; i < n; i++)
-                    {
-                        lastAllocation[slots[i]] = allocation[i];
-                    }
+                    _lastAllocation[r][slots[i]] = allocation[i];
                 }
             }
         }
 
-        WriteBack(set, n, estimates, credits, allocations);
+        WriteBack(set, n, estimates, credits, caps, weights);
         if (_columnAllocator is not null)
         {
             return;
         }
 
-        _allocator.Allocate(new AllocationInput(capacity, resources, vms, templates, estimates, credits), allocations);
-        if (_throttledGrowth > 0)
+        // Any other allocator: rows in, rows out, with the same inputs.
+        Span<ResourceVector> previousRows = _previousRows.AsSpan(0, n);
+        for (int i = 0; i < n; i++)
         {
-            for (int i = 0; i < n; i++)
+            int slot = slots[i];
+            ref ResourceVector p = ref previousRows[i];
+            for (int r = 0; r < ResourceKinds.Count; r++)
             {
-                int slot = slots[i];
-                ref readonly ResourceVector av = ref allocations[i];
-                for (int r = 0; r < ResourceKinds.Count; r++)
+                p[r] = _lastAllocation[r][slot];
+            }
+        }
+
+        Span<ResourceVector> weightRows = weights.IsEmpty ? SpareWeights(n) : weights;
+        var input = new AllocationInput(capacity, resources, vms, templates, estimates, credits)
+        {
+            Limits = limits,
+            Usage = usage,
+            Pressure = pressure,
+            PreviousCaps = previousRows,
+            WeightedResources = _weighted,
+        };
+        _allocator.Allocate(input, new AllocationOutput(caps, weightRows));
+        for (int i = 0; i < n; i++)
+        {
+            int slot = slots[i];
+            ref readonly ResourceVector av = ref caps[i];
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                if ((set & (1 << r)) != 0)
                 {
-                    if ((set & (1 << r)) != 0)
-                    {
-                        _lastAllocation[r][slot] = av[r];
-                    }
+                    _lastAllocation[r][slot] = av[r];
                 }
+            }
+        }
+    }
+
+    private Span<ResourceVector> SpareWeights(int n)
+    {
+        if (_spareWeights.Length < n)
+        {
+            _spareWeights = new ResourceVector[Math.Max(n, _spareWeights.Length * 2)];
+        }
+
+        return _spareWeights.AsSpan(0, n);
+    }
+
+    private ResourceVector[] _spareWeights = [];
+
+    /// <summary>
+    /// Demand discovery (see <c>docs/design.md</c>): a VM never measured is estimated at its template; a VM under
+    /// pressure p wanted about usage ÷ (1 − p); a VM with credit that used nearly all its cap claims up to its limit;
+    /// no estimate exceeds the VM's limit.
+    /// </summary>
+    private static void Discover(int n, bool identity, ReadOnlySpan<int> slots, bool[] measured, double[] templates, double[] usage, double[] limits, double[] pressure, double[] previous, double[] credits, double[] est)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            double u = usage[i];
+            int slot = identity ? i : slots[i];
+            double e = est[i];
+            if (u >= 0)
+            {
+                measured[slot] = true;
+                double p = pressure[i];
+                if (p > 0)
+                {
+                    e = Math.Max(e, p < 1 ? u / (1 - p) : limits[i]);
+                }
+
+                double prev = previous[i];
+                if (credits[i] > 0 && prev > 0 && u >= prev * ThrottledUsageFraction && limits[i] > e)
+                {
+                    e = limits[i];
+                }
+            }
+            else if (!measured[slot])
+            {
+                e = templates[i];
+            }
+
+            double l = limits[i];
+            est[i] = l < e ? l : e;
+        }
+    }
+
+    /// <summary>Transposes an optional per-VM signal (empty: NaN). +∞ becomes NaN (unbounded), pressure is clamped to [0, 1]; a negative value is an error naming the VM.</summary>
+    private static void Signals(ReadOnlySpan<ResourceVector> rows, double[][] columns, int n, ReadOnlySpan<VmId> vms, string what)
+    {
+        if (rows.IsEmpty)
+        {
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                columns[r].AsSpan(0, n).Fill(double.NaN);
+            }
+
+            return;
+        }
+
+        if (Transpose.ToColumns(rows, Transpose.Of(columns), Transpose.Check.NonNegativeOrNaN) && what != "pressure")
+        {
+            return;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            for (int r = 0; r < ResourceKinds.Count; r++)
+            {
+                double v = rows[i][r];
+                if (double.IsPositiveInfinity(v))
+                {
+                    v = double.NaN;
+                }
+                else if (v < 0 || double.IsNegativeInfinity(v))
+                {
+                    string vm = i < vms.Length ? vms[i].Name : string.Create(CultureInfo.InvariantCulture, $"#{i}");
+                    throw new ArgumentException(
+                        string.Create(CultureInfo.InvariantCulture, $"The {what} of VM '{vm}' for {ResourceKinds.Name((ResourceKind)r)} is {v.ToString("R", CultureInfo.InvariantCulture)}; it must be NaN (unknown) or >= 0."),
+                        nameof(rows));
+                }
+                else if (what == "pressure" && v > 1)
+                {
+                    v = 1;
+                }
+
+                columns[r][i] = v;
             }
         }
     }
@@ -415,18 +595,26 @@ internal sealed class PeriodEngine
                     _templates[r][i] = t;
                     _slotTemplates[r][slot] = t;
                     _observed[r][slot] = uv[r];
+                    _usageByVm[r][i] = uv[r];
                 }
             }
         }
     }
 
     /// <summary>Copies the per-resource estimates, credits and (column allocator) allocations into the caller's vectors; NaN for resources not scheduled.</summary>
-    private void WriteBack(int set, int n, Span<ResourceVector> estimates, Span<ResourceVector> credits, Span<ResourceVector> allocations)
+    private void WriteBack(int set, int n, Span<ResourceVector> estimates, Span<ResourceVector> credits, Span<ResourceVector> caps, Span<ResourceVector> weights)
     {
         bool columns = _columnAllocator is not null;
         if (set == (int)ResourceSet.All && columns)
         {
-            WriteBackAll(n, estimates, credits, allocations);
+            Transpose.ToRows(Transpose.Of(_estimateSource), estimates[..n]);
+            Transpose.ToRows(Transpose.Of(_credits), credits[..n]);
+            Transpose.ToRows(Transpose.Of(_allocations), caps[..n]);
+            if (!weights.IsEmpty)
+            {
+                Transpose.ToRows(Transpose.Of(_weights), weights[..n]);
+            }
+
             return;
         }
 
@@ -434,7 +622,7 @@ internal sealed class PeriodEngine
         {
             ref ResourceVector ev = ref estimates[i];
             ref ResourceVector cv = ref credits[i];
-            ref ResourceVector av = ref allocations[i];
+            ref ResourceVector av = ref caps[i];
             for (int r = 0; r < ResourceKinds.Count; r++)
             {
                 if ((set & (1 << r)) != 0)
@@ -444,6 +632,10 @@ internal sealed class PeriodEngine
                     if (columns)
                     {
                         av[r] = _allocations[r][i];
+                        if (!weights.IsEmpty)
+                        {
+                            weights[i][r] = _weights[r][i];
+                        }
                     }
                 }
                 else
@@ -451,16 +643,13 @@ internal sealed class PeriodEngine
                     ev[r] = double.NaN;
                     cv[r] = double.NaN;
                     av[r] = double.NaN;
+                    if (!weights.IsEmpty)
+                    {
+                        weights[i][r] = double.NaN;
+                    }
                 }
             }
         }
-    }
-
-    private void WriteBackAll(int n, Span<ResourceVector> estimates, Span<ResourceVector> credits, Span<ResourceVector> allocations)
-    {
-        Transpose.ToRows(Transpose.Of(_estimateSource), estimates[..n]);
-        Transpose.ToRows(Transpose.Of(_credits), credits[..n]);
-        Transpose.ToRows(Transpose.Of(_allocations), allocations[..n]);
     }
 
     private static bool IsTemplate(double t) => t >= 0 && t <= double.MaxValue;
@@ -506,7 +695,13 @@ internal sealed class PeriodEngine
             _credits[r] = new double[size];
             _allocations[r] = new double[size];
             _usageByVm[r] = new double[size];
+            _limits[r] = new double[size];
+            _pressure[r] = new double[size];
+            _previousCaps[r] = new double[size];
+            _weights[r] = new double[size];
         }
+
+        _previousRows = new ResourceVector[size];
 
         _vmCapacity = size;
     }

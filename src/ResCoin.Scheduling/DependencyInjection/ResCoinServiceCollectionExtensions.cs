@@ -36,7 +36,7 @@ public static class ResCoinServiceCollectionExtensions
         services.TryAddSingleton(static sp =>
         {
             ResCoinOptions o = sp.GetRequiredService<IOptions<ResCoinOptions>>().Value;
-            return Allocators.Create(o.Policy, o.Headroom);
+            return Allocators.Create(o.Policy, o.Headroom, o.Weighting);
         });
         services.TryAddSingleton(static sp => new ResCoinController(
             sp.GetRequiredService<IMonitor>(),
