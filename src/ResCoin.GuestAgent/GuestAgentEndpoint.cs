@@ -165,7 +165,7 @@ public sealed class GuestAgentEndpoint : IEquatable<GuestAgentEndpoint>
             int colon = text.LastIndexOf(':');
             if (colon >= 0 && text.IndexOf(':', StringComparison.Ordinal) != colon)
             {
-                error = "an IPv6 address must be written in brackets, e.g. [::1]:4588";
+                error = "an IPv6 address must be written in brackets, e.g. [::1]:458";
                 return false;
             }
 

@@ -5,10 +5,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace ResCoin.GuestAgent;
 
 /// <summary>
-/// Queries many guests' agents concurrently, each with a timeout, and treats every answer as untrusted:
-/// a report is accepted only when it is well-formed, echoes the query's nonce, fits within the VM's
-/// maximum memory, is internally consistent and carries a sequence number newer than the last one accepted
-/// from the same agent instance. A refused answer yields no number.
+/// Queries many guests' agents concurrently, each with a timeout and all of them together within one
+/// <see cref="GuestAgentMonitorOptions.SampleDeadline"/>, and treats every answer as untrusted: a report is accepted
+/// only when it is well-formed, echoes the query's nonce, fits within the VM's maximum memory (or, where that is
+/// unknown, the host's memory), is internally consistent and carries a sequence number newer than the last one
+/// accepted from the same agent instance. A refused answer yields no number.
 /// </summary>
 public sealed partial class GuestAgentMonitor : IDisposable
 {
@@ -16,6 +17,8 @@ public sealed partial class GuestAgentMonitor : IDisposable
     private readonly ConcurrentDictionary<string, SequenceState> _sequences = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _concurrency;
     private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+    private readonly TimeSpan _sampleDeadline;
 
     /// <summary>Creates a monitor.</summary>
     /// <param name="options">The endpoint map and bounds (copied; later changes are not seen).</param>
@@ -26,6 +29,9 @@ public sealed partial class GuestAgentMonitor : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _sampleDeadline = options.SampleDeadline;
+        HostMemoryBytes = options.HostMemoryBytes ?? ReadHostMemoryBytes();
         _concurrency = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
         _clients = new Dictionary<string, GuestAgentClient>(options.Agents.Count, StringComparer.Ordinal);
         foreach (KeyValuePair<string, GuestAgentEndpoint> pair in options.Agents)
@@ -34,6 +40,9 @@ public sealed partial class GuestAgentMonitor : IDisposable
         }
     }
 
+    /// <summary>The host's memory in bytes: the bound of a report's <c>MemTotal</c> when the VM's maximum is unknown.</summary>
+    public double HostMemoryBytes { get; }
+
     /// <summary>Whether an agent endpoint is configured for the VM.</summary>
     /// <param name="vm">The VM.</param>
     /// <returns>Whether it will be queried.</returns>
@@ -41,25 +50,40 @@ public sealed partial class GuestAgentMonitor : IDisposable
 
     /// <summary>Queries one VM's agent and validates the answer.</summary>
     /// <param name="vm">The VM.</param>
-    /// <param name="maxMemoryBytes">The VM's maximum memory in bytes; NaN, infinite or non-positive when unknown (then not checked).</param>
+    /// <param name="maxMemoryBytes">The VM's maximum memory in bytes; NaN, infinite or non-positive when unknown (then the host's memory bounds it).</param>
     /// <param name="cancellationToken">The caller's cancellation.</param>
     /// <returns>The outcome; a report only when every check passed.</returns>
-    public async Task<GuestAgentQueryResult> QueryAsync(VmId vm, double maxMemoryBytes, CancellationToken cancellationToken)
+    public Task<GuestAgentQueryResult> QueryAsync(VmId vm, double maxMemoryBytes, CancellationToken cancellationToken) =>
+        QueryAsync(vm, maxMemoryBytes, cancellationToken, cancellationToken);
+
+    private async Task<GuestAgentQueryResult> QueryAsync(VmId vm, double maxMemoryBytes, CancellationToken deadline, CancellationToken cancellationToken)
     {
         if (!_clients.TryGetValue(vm.Name, out GuestAgentClient? client))
         {
             return GuestAgentQueryResult.Failure(GuestAgentQueryStatus.NotConfigured, $"VM '{vm.Name}': no guest agent endpoint configured");
         }
 
-        await _concurrency.WaitAsync(cancellationToken).ConfigureAwait(false);
         GuestAgentQueryResult result;
+        bool started = false;
         try
         {
-            result = await client.QueryAsync(cancellationToken).ConfigureAwait(false);
+            await _concurrency.WaitAsync(deadline).ConfigureAwait(false);
+            started = true;
+            try
+            {
+                result = await client.QueryAsync(deadline).ConfigureAwait(false);
+            }
+            finally
+            {
+                _concurrency.Release();
+            }
         }
-        finally
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            _concurrency.Release();
+            // The sample's deadline passed (the caller did not cancel).
+            result = GuestAgentQueryResult.Failure(
+                GuestAgentQueryStatus.Timeout,
+                $"{client.Endpoint}: {(started ? "no complete answer" : "no turn to ask")} within the sample deadline of {_sampleDeadline.TotalMilliseconds:0} ms");
         }
 
         if (result.IsSuccess)
@@ -75,7 +99,11 @@ public sealed partial class GuestAgentMonitor : IDisposable
         return result;
     }
 
-    /// <summary>Queries several VMs' agents concurrently (bounded by <see cref="GuestAgentMonitorOptions.MaxConcurrency"/>).</summary>
+    /// <summary>
+    /// Queries several VMs' agents concurrently (bounded by <see cref="GuestAgentMonitorOptions.MaxConcurrency"/>), all
+    /// together within <see cref="GuestAgentMonitorOptions.SampleDeadline"/>: it returns by then whatever the agents do,
+    /// with <see cref="GuestAgentQueryStatus.Timeout"/> for every query not answered in time.
+    /// </summary>
     /// <param name="vms">The VMs.</param>
     /// <param name="maxMemoryBytes">Per VM (same order), its maximum memory in bytes or NaN when unknown.</param>
     /// <param name="results">Per VM (same order), filled with the outcome.</param>
@@ -89,9 +117,11 @@ public sealed partial class GuestAgentMonitor : IDisposable
         }
 
         var tasks = new Task<GuestAgentQueryResult>[vms.Length];
+        using var deadline = new CancellationTokenSource(_sampleDeadline, _timeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         for (int i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = QueryAsync(vms.Span[i], maxMemoryBytes.Span[i], cancellationToken);
+            tasks[i] = QueryAsync(vms.Span[i], maxMemoryBytes.Span[i], linked.Token, cancellationToken);
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
@@ -105,16 +135,26 @@ public sealed partial class GuestAgentMonitor : IDisposable
     public void Dispose() => _concurrency.Dispose();
 
     /// <summary>Checks a report's plausibility (no state).</summary>
-    internal static (GuestAgentQueryStatus Status, string? Detail) Check(in GuestMemoryReport report, double maxMemoryBytes)
+    /// <param name="report">The report.</param>
+    /// <param name="maxMemoryBytes">The VM's maximum memory, or NaN/non-positive when unknown.</param>
+    /// <param name="hostMemoryBytes">The host's memory: the bound when the VM's maximum is unknown.</param>
+    internal static (GuestAgentQueryStatus Status, string? Detail) Check(in GuestMemoryReport report, double maxMemoryBytes, double hostMemoryBytes)
     {
         if (report.MemTotal == 0)
         {
             return (GuestAgentQueryStatus.Inconsistent, "MemTotal is 0");
         }
 
-        if (double.IsFinite(maxMemoryBytes) && maxMemoryBytes > 0 && report.MemTotal > maxMemoryBytes)
+        if (double.IsFinite(maxMemoryBytes) && maxMemoryBytes > 0)
         {
-            return (GuestAgentQueryStatus.ExceedsMaximumMemory, $"MemTotal {report.MemTotal} bytes is more than the VM's maximum {maxMemoryBytes:0} bytes");
+            if (report.MemTotal > maxMemoryBytes)
+            {
+                return (GuestAgentQueryStatus.ExceedsMaximumMemory, $"MemTotal {report.MemTotal} bytes is more than the VM's maximum {maxMemoryBytes:0} bytes");
+            }
+        }
+        else if (report.MemTotal > hostMemoryBytes)
+        {
+            return (GuestAgentQueryStatus.ExceedsMaximumMemory, $"MemTotal {report.MemTotal} bytes is more than the host's memory {hostMemoryBytes:0} bytes (the VM's maximum is unknown)");
         }
 
         if (report.MemFree > report.MemTotal)
@@ -147,7 +187,7 @@ public sealed partial class GuestAgentMonitor : IDisposable
 
     private GuestAgentQueryResult Accept(string vm, GuestMemoryReport report, double maxMemoryBytes)
     {
-        (GuestAgentQueryStatus status, string? detail) = Check(report, maxMemoryBytes);
+        (GuestAgentQueryStatus status, string? detail) = Check(report, maxMemoryBytes, HostMemoryBytes);
         if (status != GuestAgentQueryStatus.Ok)
         {
             return GuestAgentQueryResult.Failure(status, $"VM '{vm}': {detail}");
@@ -169,6 +209,25 @@ public sealed partial class GuestAgentMonitor : IDisposable
         }
 
         return new GuestAgentQueryResult { Status = GuestAgentQueryStatus.Ok, Report = report };
+    }
+
+    /// <summary>MemTotal of the host's /proc/meminfo in bytes; where unreadable, the memory the runtime sees.</summary>
+    internal static double ReadHostMemoryBytes()
+    {
+        try
+        {
+            if (MemInfoParser.TryParse(File.ReadAllText("/proc/meminfo"), out MemInfoValues values, out _) && values.MemTotal > 0)
+            {
+                return values.MemTotal;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Fall through to the runtime's figure.
+        }
+
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return available > 0 ? available : 1L << 40;
     }
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "Guest agent of VM {Vm} gave no usable answer: {Status}: {Detail}")]

@@ -36,8 +36,12 @@ public static class GuestAgentProtocol
     /// <summary>The longest error message text, in UTF-8 bytes; longer texts are truncated when written.</summary>
     public const int MaxErrorMessageBytes = 200;
 
-    /// <summary>The TCP and vsock port the agent listens on by default (the 2014 prototype's port).</summary>
-    public const int DefaultPort = 4588;
+    /// <summary>
+    /// The TCP and vsock port the agent listens on by default: 458, a privileged port (below 1024), so only root (or
+    /// CAP_NET_BIND_SERVICE) inside the guest can bind it and no other guest user can answer the host in the agent's place
+    /// while it is stopped. (The 2014 prototype used 4588, which any guest user can bind.)
+    /// </summary>
+    public const int DefaultPort = 458;
 
     /// <summary>The whole size of a request message.</summary>
     public const int RequestMessageSize = HeaderSize + RequestPayloadSize;

@@ -7,9 +7,11 @@ namespace ResCoin.GuestAgent;
 
 /// <summary>
 /// The in-guest agent: answers each <see cref="GuestAgentMessageType.MemoryRequest"/> with a fresh reading
-/// of <c>/proc/meminfo</c>, on AF_VSOCK (any CID) and/or one operator-named TCP address. Each connection has a
-/// read timeout, at most <see cref="GuestAgentServerOptions.MaxConnections"/> are served at once, and every
-/// connection is disposed whatever the peer does.
+/// of <c>/proc/meminfo</c>, on AF_VSOCK (any CID) and/or one operator-named TCP address. No peer can hold it hostage:
+/// each connection has a read timeout for its first request, an idle timeout after each answer and a request limit;
+/// at most <see cref="GuestAgentServerOptions.MaxConnections"/> are served at once and at most
+/// <see cref="GuestAgentServerOptions.MaxConnectionsPerSource"/> per source; <see cref="GuestAgentServerOptions.ReservedHostConnections"/>
+/// more slots serve only the host (vsock CID 2, or a configured TCP address); every connection is disposed whatever the peer does.
 /// </summary>
 public sealed partial class GuestAgentServer : IAsyncDisposable
 {
@@ -19,8 +21,10 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
     private readonly IMemInfoSource _memInfo;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
-    private readonly SemaphoreSlim _slots;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<PeerSource, int> _perSource = [];
+    private readonly Queue<(Socket Socket, PeerSource Source)> _hostQueue = new();
+    private readonly HashSet<IPAddress> _hostAddresses = [];
     private readonly List<Task> _loops = [];
     private readonly object _gate = new();
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,7 +32,10 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
     private SafeSocketHandle? _vsockListener;
     private long _sequence;
     private int _open;
+    private int _general;
+    private int _reserved;
     private long _accepted;
+    private long _rejected;
     private int _state; // 0 new, 1 started, 2 stopped
 
     /// <summary>Creates a server (not yet listening; call <see cref="Start"/>).</summary>
@@ -48,7 +55,11 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
         _memInfo = memInfo;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
-        _slots = new SemaphoreSlim(options.MaxConnections, options.MaxConnections);
+        foreach (IPAddress address in options.HostAddresses)
+        {
+            _hostAddresses.Add(Normalize(address));
+        }
+
         Span<byte> id = stackalloc byte[8];
         Random.Shared.NextBytes(id); // not RandomNumberGenerator: that loads libssl, which minimal guests lack
         InstanceId = BitConverter.ToUInt64(id);
@@ -66,8 +77,11 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
     /// <summary>Connections being served right now.</summary>
     public int OpenConnections => Volatile.Read(ref _open);
 
-    /// <summary>Connections accepted since start.</summary>
+    /// <summary>Connections admitted (served, or queued for a host slot) since start.</summary>
     public long AcceptedConnections => Interlocked.Read(ref _accepted);
+
+    /// <summary>Connections closed at once since start because their source or the server was at its limit.</summary>
+    public long RejectedConnections => Interlocked.Read(ref _rejected);
 
     /// <summary>Reports sent since start.</summary>
     public long ReportsSent => Interlocked.Read(ref _sequence);
@@ -106,6 +120,15 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
                 }
 
                 LogListeningTcp(_logger, TcpLocalEndPoint);
+                if (TcpLocalEndPoint.Port >= PrivilegedPortLimit)
+                {
+                    LogUnprivilegedPort(_logger, $"tcp:{TcpLocalEndPoint}");
+                }
+
+                if (_hostAddresses.Count == 0 && _options.ReservedHostConnections > 0)
+                {
+                    LogNoTcpHost(_logger);
+                }
             }
 
             if (_options.VsockPort is { } port)
@@ -113,6 +136,10 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
                 _vsockListener = VsockNative.Listen(port, _options.Backlog, out uint bound);
                 VsockLocalPort = bound;
                 LogListeningVsock(_logger, bound);
+                if (bound >= PrivilegedPortLimit)
+                {
+                    LogUnprivilegedPort(_logger, $"vsock port {bound}");
+                }
             }
         }
         catch
@@ -156,11 +183,7 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
         }
 
         _vsockListener?.Dispose();
-        Task drained;
-        lock (_gate)
-        {
-            drained = _open == 0 ? Task.CompletedTask : _drained.Task;
-        }
+        Task drained = DrainQueueAndGetDrained();
 
         try
         {
@@ -192,15 +215,6 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
         CancellationToken stop = _stopping.Token;
         while (!stop.IsCancellationRequested)
         {
-            try
-            {
-                await _slots.WaitAsync(stop).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
             Socket client;
             try
             {
@@ -208,20 +222,29 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
             }
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException || stop.IsCancellationRequested)
             {
-                _slots.Release();
                 return;
             }
             catch (SocketException ex)
             {
                 // e.g. EMFILE or a connection reset before accept: keep serving others.
-                _slots.Release();
                 LogAcceptFailed(_logger, "tcp", ex.Message);
                 await Task.Delay(TimeSpan.FromMilliseconds(50), _timeProvider, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 
-            client.NoDelay = true;
-            _ = ServeAsync(client);
+            PeerSource source;
+            try
+            {
+                client.NoDelay = true;
+                source = client.RemoteEndPoint is IPEndPoint remote ? new PeerSource(Normalize(remote.Address), 0) : new PeerSource(null, 0);
+            }
+            catch (SocketException)
+            {
+                client.Dispose(); // reset before we looked
+                continue;
+            }
+
+            Admit(client, source, source.Address is not null && _hostAddresses.Contains(source.Address));
         }
     }
 
@@ -230,52 +253,74 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
         CancellationToken stop = _stopping.Token;
         while (!stop.IsCancellationRequested)
         {
-            try
-            {
-                _slots.Wait(stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-
             Socket? client = null;
+            uint peerCid = VsockNative.CidAny;
             try
             {
-                while (client is null && !stop.IsCancellationRequested)
-                {
-                    client = VsockNative.TryAccept(listener, VsockPollMilliseconds);
-                }
+                client = VsockNative.TryAccept(listener, VsockPollMilliseconds, out peerCid);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
-                LogAcceptFailed(_logger, "vsock", ex.Message);
-                if (!stop.IsCancellationRequested)
+                if (stop.IsCancellationRequested)
                 {
-                    stop.WaitHandle.WaitOne(50);
+                    return;
                 }
+
+                LogAcceptFailed(_logger, "vsock", ex.Message);
+                stop.WaitHandle.WaitOne(50);
             }
 
-            if (client is null)
+            if (client is not null)
             {
-                _slots.Release();
-                continue;
+                Admit(client, new PeerSource(null, peerCid), peerCid == VsockNative.CidHost);
             }
-
-            _ = ServeAsync(client);
         }
     }
 
-    private async Task ServeAsync(Socket client)
+    /// <summary>Serves, queues (host only) or closes a just-accepted connection, by the slot and per-source limits.</summary>
+    private void Admit(Socket client, PeerSource source, bool isHost)
     {
-        Interlocked.Increment(ref _accepted);
-        ConnectionOpened();
+        SlotKind slot = TryTakeSlot(client, source, isHost);
+        switch (slot)
+        {
+            case SlotKind.General:
+            case SlotKind.Reserved:
+                Interlocked.Increment(ref _accepted);
+                _ = ServeAsync(client, source, isHost, slot);
+                break;
+            case SlotKind.Queued:
+                Interlocked.Increment(ref _accepted);
+                break;
+            default:
+                Interlocked.Increment(ref _rejected);
+                LogRejected(_logger, source, slot == SlotKind.RejectedSource ? "its per-source limit" : "every ordinary slot");
+                try
+                {
+                    client.LingerState = new LingerOption(true, 0); // reset: frees the port at once, no TIME_WAIT
+                }
+                catch (SocketException)
+                {
+                    // Already gone.
+                }
+
+                client.Dispose();
+                break;
+        }
+    }
+
+    private async Task ServeAsync(Socket client, PeerSource source, bool isHost, SlotKind slot)
+    {
         byte[] buffer = new byte[GuestAgentProtocol.MaxMessageSize];
         try
         {
             await Task.Yield();
-            while (await ServeOneAsync(client, buffer).ConfigureAwait(false))
+            int limit = _options.MaxRequestsPerConnection;
+            for (int served = 0; served < limit; served++)
             {
+                if (!await ServeOneAsync(client, buffer, served == 0 ? _options.ReadTimeout : _options.IdleTimeout).ConfigureAwait(false))
+                {
+                    break;
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException or OperationCanceledException)
@@ -291,44 +336,139 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
         finally
         {
             client.Dispose();
-            _slots.Release();
-            ConnectionClosed();
-        }
-    }
-
-    // The connection count's lock lives in these plain methods, never inline in ServeAsync: a `lock` inside the
-    // finally block of an async method lost its Monitor.Exit when the trimmer (PublishTrimmed) rewrote the state
-    // machine, so the first thread that closed a connection kept _gate forever and every other thread blocked on it
-    // (the trimmed single-file agent stopped answering after 15 to ~800 queries and hung in StopAsync on SIGTERM).
-    private void ConnectionOpened()
-    {
-        lock (_gate)
-        {
-            if (_open++ == 0)
+            if (ReleaseSlot(source, isHost, slot) is { } next)
             {
-                _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _ = ServeAsync(next.Socket, next.Source, true, slot);
             }
         }
     }
 
-    private void ConnectionClosed()
+    // The slot bookkeeping's lock lives in these plain methods, never inline in ServeAsync: a `lock` inside the
+    // finally block of an async method lost its Monitor.Exit when the trimmer (PublishTrimmed) rewrote the state
+    // machine, so the first thread that closed a connection kept _gate forever and every other thread blocked on it
+    // (the trimmed single-file agent stopped answering after 15 to ~800 queries and hung in StopAsync on SIGTERM).
+    private SlotKind TryTakeSlot(Socket client, PeerSource source, bool isHost)
     {
         lock (_gate)
         {
+            if (_stopping.IsCancellationRequested)
+            {
+                return SlotKind.RejectedFull;
+            }
+
+            if (!isHost)
+            {
+                _perSource.TryGetValue(source, out int fromSource);
+                if (fromSource >= _options.MaxConnectionsPerSource)
+                {
+                    return SlotKind.RejectedSource;
+                }
+
+                if (_general >= _options.MaxConnections)
+                {
+                    return SlotKind.RejectedFull;
+                }
+
+                _perSource[source] = fromSource + 1;
+                _general++;
+                Opened();
+                return SlotKind.General;
+            }
+
+            if (_general < _options.MaxConnections)
+            {
+                _general++;
+                Opened();
+                return SlotKind.General;
+            }
+
+            if (_reserved < _options.ReservedHostConnections)
+            {
+                _reserved++;
+                Opened();
+                return SlotKind.Reserved;
+            }
+
+            if (_hostQueue.Count >= _options.Backlog)
+            {
+                return SlotKind.RejectedFull;
+            }
+
+            _hostQueue.Enqueue((client, source));
+            return SlotKind.Queued;
+        }
+    }
+
+    /// <summary>Frees a slot, or hands it straight to the next host connection waiting for one.</summary>
+    private (Socket Socket, PeerSource Source)? ReleaseSlot(PeerSource source, bool isHost, SlotKind slot)
+    {
+        lock (_gate)
+        {
+            if (!isHost && _perSource.TryGetValue(source, out int fromSource))
+            {
+                if (fromSource <= 1)
+                {
+                    _perSource.Remove(source);
+                }
+                else
+                {
+                    _perSource[source] = fromSource - 1;
+                }
+            }
+
+            if (!_stopping.IsCancellationRequested && _hostQueue.TryDequeue(out (Socket Socket, PeerSource Source) next))
+            {
+                return next; // the slot (and the open count) passes to it unchanged
+            }
+
+            if (slot == SlotKind.Reserved)
+            {
+                _reserved--;
+            }
+            else
+            {
+                _general--;
+            }
+
             if (--_open == 0)
             {
                 _drained.TrySetResult();
             }
+
+            return null;
         }
     }
 
+    private void Opened()
+    {
+        if (_open++ == 0)
+        {
+            _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    private Task DrainQueueAndGetDrained()
+    {
+        lock (_gate)
+        {
+            while (_hostQueue.TryDequeue(out (Socket Socket, PeerSource Source) waiting))
+            {
+                waiting.Socket.Dispose();
+            }
+
+            return _open == 0 ? Task.CompletedTask : _drained.Task;
+        }
+    }
+
+    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+
     /// <summary>Serves one request; returns whether the connection stays open for another.</summary>
-    private async Task<bool> ServeOneAsync(Socket client, byte[] buffer)
+    private async Task<bool> ServeOneAsync(Socket client, byte[] buffer, TimeSpan readTimeout)
     {
         bool keepOpen;
         (GuestAgentErrorCode Code, string Text, ulong Nonce)? refusal = null;
         int replyLength = 0;
-        using (CancellationTokenSource timeout = new(_options.ReadTimeout, _timeProvider))
+        using (CancellationTokenSource timeout = new(readTimeout, _timeProvider))
         using (CancellationTokenSource linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token))
         {
             (keepOpen, refusal, replyLength) = await ReadAndAnswerAsync(client, buffer, linked.Token).ConfigureAwait(false);
@@ -449,4 +589,32 @@ public sealed partial class GuestAgentServer : IAsyncDisposable
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "Guest agent stopped after {Connections} connections and {Reports} reports")]
     private static partial void LogStopped(ILogger logger, long connections, long reports);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "Guest agent listens on {Listener}, an unprivileged port: any user in this guest could bind it while the agent is not running and answer the host in its place. Use a port below 1024 (the default is 458)")]
+    private static partial void LogUnprivilegedPort(ILogger logger, string listener);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Information, Message = "No TCP host address is configured: TCP connections get no reserved slot (vsock connections from the host always do)")]
+    private static partial void LogNoTcpHost(ILogger logger);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Debug, Message = "Guest agent closed a connection from {Source} at once: {Limit} is taken")]
+    private static partial void LogRejected(ILogger logger, PeerSource source, string limit);
+
+    private const int PrivilegedPortLimit = 1024;
+
+    private enum SlotKind
+    {
+        General,
+        Reserved,
+        Queued,
+        RejectedSource,
+        RejectedFull,
+    }
+
+    /// <summary>Where a connection comes from: an IP address (TCP) or a context id (vsock).</summary>
+    private readonly record struct PeerSource(IPAddress? Address, uint Cid)
+    {
+        public override string ToString() => Address is not null
+            ? $"tcp:{Address}"
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"vsock CID {Cid}");
+    }
 }

@@ -14,6 +14,9 @@ internal static partial class VsockNative
     public const int AfVsock = 40;
     public const uint CidAny = uint.MaxValue;
     public const uint PortAny = uint.MaxValue;
+
+    /// <summary>VMADDR_CID_HOST: the hypervisor host. A guest's processes cannot connect from this CID.</summary>
+    public const uint CidHost = 2;
     private const string LibC = "libc.so.6";
     private const int SockStream = 1;
     private const int SockNonBlock = 0x800;
@@ -108,10 +111,12 @@ internal static partial class VsockNative
 
     /// <summary>
     /// Waits up to <paramref name="waitMilliseconds"/> for a pending connection and accepts it.
-    /// Returns null when none arrived in time.
+    /// Returns null when none arrived in time. <paramref name="peerCid"/> is the connecting side's context id
+    /// (<see cref="CidHost"/> for the hypervisor host; a guest's own processes connect from CID 1 or its own CID).
     /// </summary>
-    public static Socket? TryAccept(SafeSocketHandle listener, int waitMilliseconds)
+    public static Socket? TryAccept(SafeSocketHandle listener, int waitMilliseconds, out uint peerCid)
     {
+        peerCid = CidAny;
         bool added = false;
         try
         {
@@ -125,13 +130,16 @@ internal static partial class VsockNative
                 return ready == 0 || errno == EIntr ? null : throw Error("poll(vsock listener)", errno);
             }
 
-            int client = accept4(fd, IntPtr.Zero, IntPtr.Zero, SockCloexec | SockNonBlock);
+            var peer = default(SockaddrVm);
+            int peerLength = SockaddrVm.Size;
+            int client = accept4(fd, ref peer, ref peerLength, SockCloexec | SockNonBlock);
             if (client < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
                 return errno is EAgain or EIntr ? null : throw Error("accept4(vsock)", errno);
             }
 
+            peerCid = peerLength >= SockaddrVm.Size && peer.Family == AfVsock ? peer.Cid : CidAny;
             return new Socket(new SafeSocketHandle(client, ownsHandle: true));
         }
         finally
@@ -234,7 +242,7 @@ internal static partial class VsockNative
 
     [LibraryImport(LibC, SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static partial int accept4(int fd, IntPtr address, IntPtr length, int flags);
+    private static partial int accept4(int fd, ref SockaddrVm address, ref int length, int flags);
 
     [LibraryImport(LibC, SetLastError = true)]
     [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]

@@ -5,10 +5,10 @@ namespace ResCoin.GuestAgent.Tests;
 public class GuestAgentEndpointTests
 {
     [Theory]
-    [InlineData("vsock:3", GuestAgentTransport.Vsock, "vsock:3:4588")]
+    [InlineData("vsock:3", GuestAgentTransport.Vsock, "vsock:3:458")]
     [InlineData("vsock:42:5000", GuestAgentTransport.Vsock, "vsock:42:5000")]
     [InlineData("tcp:192.168.122.10:4588", GuestAgentTransport.Tcp, "tcp:192.168.122.10:4588")]
-    [InlineData("guest1.example", GuestAgentTransport.Tcp, "tcp:guest1.example:4588")]
+    [InlineData("guest1.example", GuestAgentTransport.Tcp, "tcp:guest1.example:458")]
     [InlineData("10.0.0.5:99", GuestAgentTransport.Tcp, "tcp:10.0.0.5:99")]
     [InlineData("tcp:[fd00::5]:4589", GuestAgentTransport.Tcp, "tcp:[fd00::5]:4589")]
     public void Parse_ValidText_RoundTripsThroughToString(string text, GuestAgentTransport transport, string canonical)

@@ -173,7 +173,8 @@ public class GuestAgentServerTests
     [Fact]
     public async Task MaxConnections_IsNeverExceeded_AndWaitingClientsAreServedLater()
     {
-        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), maxConnections: 2, readTimeout: TimeSpan.FromMilliseconds(800));
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(
+            new FixtureMemInfo(Fixtures.MemInfo2G), maxConnections: 2, readTimeout: TimeSpan.FromMilliseconds(800), configure: o => o.ReservedHostConnections = 0);
         using Socket hog1 = await ConnectAsync(server);
         using Socket hog2 = await ConnectAsync(server);
         await WaitUntilAsync(() => server.OpenConnections == 2);

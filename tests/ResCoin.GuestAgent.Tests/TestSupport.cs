@@ -34,22 +34,44 @@ internal static class Fixtures
         DirectMap4k:      106368 kB
         """;
 
-    public static async Task<GuestAgentServer> StartTcpServerAsync(IMemInfoSource memInfo, int maxConnections = 64, TimeSpan? readTimeout = null)
+    /// <summary>
+    /// Starts a TCP agent on 127.0.0.1 (any port). By default 127.0.0.1 is its host address, so the tests' own clients are
+    /// the host; hostile peers connect from other loopback addresses (127.0.0.2 and up, see <see cref="ConnectFromAsync"/>).
+    /// </summary>
+    public static async Task<GuestAgentServer> StartTcpServerAsync(
+        IMemInfoSource memInfo, int maxConnections = 64, TimeSpan? readTimeout = null, Action<GuestAgentServerOptions>? configure = null)
     {
-        var server = new GuestAgentServer(
-            new GuestAgentServerOptions
-            {
-                VsockPort = null,
-                TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
-                MaxConnections = maxConnections,
-                ReadTimeout = readTimeout ?? TimeSpan.FromSeconds(5),
-            },
-            memInfo,
-            TimeProvider.System,
-            null);
+        var options = new GuestAgentServerOptions
+        {
+            VsockPort = null,
+            TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
+            MaxConnections = maxConnections,
+            MaxConnectionsPerSource = Math.Min(GuestAgentServerOptions.DefaultMaxConnectionsPerSource, maxConnections),
+            ReadTimeout = readTimeout ?? TimeSpan.FromSeconds(5),
+        };
+        options.HostAddresses.Add(IPAddress.Loopback);
+        configure?.Invoke(options);
+        var server = new GuestAgentServer(options, memInfo, TimeProvider.System, null);
         server.Start();
         await Task.Yield();
         return server;
+    }
+
+    /// <summary>Connects to the server from the loopback address 127.0.0.<paramref name="lastOctet"/> (not the host's 127.0.0.1).</summary>
+    public static async Task<Socket> ConnectFromAsync(GuestAgentServer server, int lastOctet, CancellationToken cancellationToken = default)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)lastOctet]), 0));
+            await socket.ConnectAsync(server.TcpLocalEndPoint!, cancellationToken);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     public static GuestAgentEndpoint EndpointOf(GuestAgentServer server) => GuestAgentEndpoint.Tcp("127.0.0.1", server.TcpLocalEndPoint!.Port);
