@@ -26,7 +26,7 @@ internal static unsafe partial class JournalFiles
     private const int EIntr = 4;
     internal const int EWouldBlock = 11;
 
-    /// <summary>A test seam: called with a point name ("temp-written", "renamed") inside <see cref="WriteAtomically"/>.</summary>
+    /// <summary>A test seam: called with a point name ("temp-written", "renamed", "synced") inside <see cref="WriteAtomically"/>.</summary>
     internal static Action<string>? FaultHook { get; set; }
 
     /// <summary>
@@ -58,6 +58,7 @@ internal static unsafe partial class JournalFiles
             renamed = true;
             FaultHook?.Invoke("renamed");
             SyncDirectory(dir);
+            FaultHook?.Invoke("synced");
         }
         finally
         {

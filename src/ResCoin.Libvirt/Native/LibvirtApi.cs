@@ -7,6 +7,9 @@ namespace ResCoin.Libvirt.Native;
 /// <summary>Checked wrappers over <see cref="NativeMethods"/>: every failure becomes a <see cref="LibvirtException"/>.</summary>
 internal static unsafe class LibvirtApi
 {
+    /// <summary>A test seam (fault campaign): called after every successful setter with the call's name.</summary>
+    internal static Action<string>? AfterSet { get; set; }
+
     /// <summary>Builds an exception from libvirt's last error on this thread (and resets it).</summary>
     internal static LibvirtException LastError(string operation)
     {
@@ -54,6 +57,33 @@ internal static unsafe class LibvirtApi
         }
 
         return h;
+    }
+
+    /// <summary>Looks a domain up by UUID (so a different VM re-created under the same name is never taken for it).</summary>
+    internal static DomainHandle LookupByUuid(ConnectionHandle conn, Guid uuid, string vm)
+    {
+        byte* raw = stackalloc byte[16];
+        uuid.TryWriteBytes(new Span<byte>(raw, 16), bigEndian: true, out _);
+        DomainHandle h = NativeMethods.virDomainLookupByUUID(conn, raw);
+        if (h.IsInvalid)
+        {
+            h.Dispose();
+            throw LastError($"virDomainLookupByUUID({vm}, {uuid:D})");
+        }
+
+        return h;
+    }
+
+    /// <summary>A domain's UUID.</summary>
+    internal static Guid GetUuid(nint dom, string vm)
+    {
+        byte* raw = stackalloc byte[16];
+        if (NativeMethods.virDomainGetUUID(dom, raw) < 0)
+        {
+            throw LastError($"virDomainGetUUID({vm})");
+        }
+
+        return new Guid(new ReadOnlySpan<byte>(raw, 16), bigEndian: true);
     }
 
     /// <summary>The names of the running domains.</summary>
@@ -119,6 +149,8 @@ internal static unsafe class LibvirtApi
         {
             throw LastError(string.Create(CultureInfo.InvariantCulture, $"virDomainSetMemoryFlags({vm}, {kib} KiB)"));
         }
+
+        AfterSet?.Invoke("virDomainSetMemoryFlags");
     }
 
     internal static TypedParameterBuffer GetSchedulerParameters(DomainHandle dom, string vm)
@@ -148,6 +180,8 @@ internal static unsafe class LibvirtApi
         {
             throw LastError($"virDomainSetSchedulerParametersFlags({vm}, {Describe(parameters)})");
         }
+
+        AfterSet?.Invoke("virDomainSetSchedulerParametersFlags");
     }
 
     internal static TypedParameterBuffer GetBlockIoTune(DomainHandle dom, string vm, string disk)
@@ -176,6 +210,8 @@ internal static unsafe class LibvirtApi
         {
             throw LastError($"virDomainSetBlockIoTune({vm}, {disk}, {Describe(parameters)})");
         }
+
+        AfterSet?.Invoke("virDomainSetBlockIoTune");
     }
 
     internal static TypedParameterBuffer GetInterfaceParameters(DomainHandle dom, string vm, string device)
@@ -204,6 +240,8 @@ internal static unsafe class LibvirtApi
         {
             throw LastError($"virDomainSetInterfaceParameters({vm}, {device}, {Describe(parameters)})");
         }
+
+        AfterSet?.Invoke("virDomainSetInterfaceParameters");
     }
 
     /// <summary>The disk targets (<c>vda</c>, …) and interface targets (<c>vnet0</c>, …) in a domain's XML.</summary>

@@ -4,7 +4,8 @@ namespace ResCoin.Libvirt.Native;
 
 /// <summary>
 /// One connection to libvirtd, opened on first use and re-opened with exponential back-off after it is lost.
-/// Thread-safe. The monitor and the actuator each own one.
+/// Thread-safe. The monitor and the actuator each own one. Every call (the open included) goes through the
+/// connection's <see cref="LibvirtCallGate"/>, so a hung libvirtd costs at most <see cref="CallTimeout"/>.
 /// </summary>
 internal sealed partial class LibvirtConnection : IDisposable
 {
@@ -20,8 +21,10 @@ internal sealed partial class LibvirtConnection : IDisposable
     private bool _hadConnection;
     private bool _disposed;
 
-    public LibvirtConnection(string uri, TimeProvider time, ILogger logger, TimeSpan minDelay, TimeSpan maxDelay)
+    public LibvirtConnection(string uri, TimeProvider time, ILogger logger, TimeSpan minDelay, TimeSpan maxDelay, TimeSpan? callTimeout = null)
     {
+        CallTimeout = callTimeout ?? TimeSpan.FromSeconds(LibvirtOptions.DefaultCallTimeoutSeconds);
+        Gate = new LibvirtCallGate("libvirt " + uri);
         _uri = uri;
         _time = time;
         _logger = logger;
@@ -31,6 +34,15 @@ internal sealed partial class LibvirtConnection : IDisposable
     }
 
     public string Uri => _uri;
+
+    /// <summary>The longest wait for one libvirt call (or one VM's batch of calls run as one).</summary>
+    public TimeSpan CallTimeout { get; }
+
+    /// <summary>The worker every libvirt call of this connection runs on.</summary>
+    public LibvirtCallGate Gate { get; }
+
+    /// <summary>Runs a libvirt call on the gate with <see cref="CallTimeout"/>.</summary>
+    public T Call<T>(string what, Func<T> call, Action<T>? discard = null) => Gate.Call(what, CallTimeout, call, discard);
 
     /// <summary>Incremented every time a new connection is opened (callers refresh cached host facts).</summary>
     public int Generation { get; private set; }
@@ -56,9 +68,9 @@ internal sealed partial class LibvirtConnection : IDisposable
 
             try
             {
-                _handle = LibvirtApi.Open(_uri);
+                _handle = Gate.Call("virConnectOpen(" + _uri + ")", CallTimeout, () => LibvirtApi.Open(_uri), static h => h.Dispose());
             }
-            catch (LibvirtException ex)
+            catch (Exception ex) when (ex is LibvirtException or LibvirtTimeoutException)
             {
                 _delay = _delay == TimeSpan.Zero ? _minDelay : TimeSpan.FromTicks(Math.Min(_delay.Ticks * 2, _maxDelay.Ticks));
                 _nextAttempt = now + (long)(_delay.TotalSeconds * _time.TimestampFrequency);
@@ -112,6 +124,8 @@ internal sealed partial class LibvirtConnection : IDisposable
             _handle?.Dispose();
             _handle = null;
         }
+
+        Gate.Dispose();
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Cannot connect to libvirt at {Uri}; retrying in {DelaySeconds} s: {Error}")]

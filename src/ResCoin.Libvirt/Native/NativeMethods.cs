@@ -49,6 +49,13 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial DomainHandle virDomainLookupByName(ConnectionHandle conn, string name);
 
+    [LibraryImport(Library)]
+    internal static partial DomainHandle virDomainLookupByUUID(ConnectionHandle conn, byte* uuid);
+
+    /// <summary>Fills 16 bytes (VIR_UUID_BUFLEN) with the domain's raw UUID (RFC 4122 byte order).</summary>
+    [LibraryImport(Library)]
+    internal static partial int virDomainGetUUID(nint domain, byte* uuid);
+
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial DomainHandle virDomainCreateXML(ConnectionHandle conn, string xml, uint flags);
 
