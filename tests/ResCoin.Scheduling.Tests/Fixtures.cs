@@ -63,3 +63,10 @@ internal static class Fixtures
         }
     }
 }
+
+/// <summary>The tests' short form of <see cref="IAllocator.Allocate"/>: caps only (weights go to a scratch array).</summary>
+internal static class AllocatorTestExtensions
+{
+    public static void Allocate(this IAllocator allocator, scoped in AllocationInput input, Span<ResourceVector> caps)
+        => allocator.Allocate(input, new AllocationOutput(caps, new ResourceVector[caps.Length]));
+}

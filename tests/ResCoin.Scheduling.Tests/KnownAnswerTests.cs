@@ -157,7 +157,7 @@ public sealed class KnownAnswerTests
     [Fact]
     public void Allocators_Create_KnownNamesAndHeadroom()
     {
-        Assert.Equal(["rescoin", "static", "share", "drf"], Allocators.Names);
+        Assert.Equal(["rescoin", "none", "static", "share", "drf"], Allocators.Names);
         foreach (string name in Allocators.Names)
         {
             Assert.Equal(name, Allocators.Create(name.ToUpperInvariant()).Name);
@@ -171,6 +171,6 @@ public sealed class KnownAnswerTests
     {
         var ex = Assert.Throws<ArgumentException>(() => Allocators.Create("fair"));
         Assert.Contains("'fair'", ex.Message, StringComparison.Ordinal);
-        Assert.Contains("rescoin, static, share, drf", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("rescoin, none, static, share, drf", ex.Message, StringComparison.Ordinal);
     }
 }

@@ -19,7 +19,9 @@ public sealed class ResCoinControllerTests
 
     private ResCoinController Create(Action<ResCoinOptions>? configure = null, IAllocator? allocator = null)
     {
-        var options = new ResCoinOptions { Window = 3, Resources = ResourceSet.Cpu | ResourceSet.Memory, Headroom = HeadroomPolicy.None };
+        // The controller mechanics are tested with the prototype's sliding window and caps on every resource; the bucket
+        // and weights have their own tests (CreditBucketTests, WeightedAllocationTests).
+        var options = new ResCoinOptions { Window = 3, Resources = ResourceSet.Cpu | ResourceSet.Memory, Headroom = HeadroomPolicy.None, CreditMode = CreditMode.SlidingWindow, WeightedResources = ResourceSet.None };
         configure?.Invoke(options);
         return new ResCoinController(_monitor, _predictor, allocator ?? new CreditAllocator(options.Headroom), _actuator, options, _time, _logger);
     }
@@ -48,11 +50,11 @@ public sealed class ResCoinControllerTests
         Assert.Equal(-2, p.Credits[b].Cpu);
 
         // Echo predictor: estimates = usage; a wants 1, b wants 6: 7 <= 8, no contention, no headroom.
-        Assert.Equal(1, p.Allocations[a].Cpu, 12);
-        Assert.Equal(6, p.Allocations[b].Cpu, 12);
-        Assert.True(double.IsNaN(p.Allocations[a].DiskRead));
+        Assert.Equal(1, p.Caps[a].Cpu, 12);
+        Assert.Equal(6, p.Caps[b].Cpu, 12);
+        Assert.True(double.IsNaN(p.Caps[a].DiskRead));
         var plan = Assert.Single(_actuator.Plans);
-        Assert.Equal(p.Allocations[b], plan.Single(x => x.Vm == new VmId("b")).Allocation);
+        Assert.Equal(p.Caps[b], plan.Single(x => x.Vm == new VmId("b")).Allocation);
     }
 
     [Fact]
@@ -174,7 +176,7 @@ public sealed class ResCoinControllerTests
         Assert.Equal(5, p.Templates[p.IndexOf(new VmId("b"))].Cpu); // default: 10 / 2
         Assert.Equal(16e9, p.Capacity.Memory); // from the monitor
         Assert.True(_actuator.DryRuns.Single());
-        Assert.Equal(10, p.Allocations[0].Cpu + p.Allocations[1].Cpu, 9);
+        Assert.Equal(10, p.Caps[0].Cpu + p.Caps[1].Cpu, 9);
     }
 
     [Fact]
@@ -242,7 +244,7 @@ public sealed class ResCoinControllerTests
                 ControllerPeriod p = controller.LastPeriod;
                 for (int i = 0; i < 2; i++)
                 {
-                    Assert.Equal(p.Allocations[i].Cpu, vms[i].GetProperty("allocation").GetProperty("cpu").GetDouble());
+                    Assert.Equal(p.Caps[i].Cpu, vms[i].GetProperty("cap").GetProperty("cpu").GetDouble());
                     Assert.Equal(p.Credits[i].Memory, vms[i].GetProperty("credit").GetProperty("memory").GetDouble());
                     Assert.Equal(p.Templates[i].Cpu, vms[i].GetProperty("template").GetProperty("cpu").GetDouble());
                     Assert.Equal(p.Estimates[i].Cpu, vms[i].GetProperty("estimate").GetProperty("cpu").GetDouble());
@@ -263,7 +265,7 @@ public sealed class ResCoinControllerTests
     {
         _monitor.Vms["a"] = new ResourceVector(1, 0);
         using var factory = new TestMeterFactory();
-        var options = new ResCoinOptions { Resources = ResourceSet.Cpu };
+        var options = new ResCoinOptions { Resources = ResourceSet.Cpu, WeightedResources = ResourceSet.None };
         await using var controller = new ResCoinController(_monitor, _predictor, new CreditAllocator(), _actuator, options, _time, _logger, factory);
         var seen = new List<(string Name, double Value, string? Vm)>();
         using var listener = new MeterListener();
@@ -284,7 +286,7 @@ public sealed class ResCoinControllerTests
         await controller.RunPeriodAsync(default);
         listener.RecordObservableInstruments();
 
-        Assert.Contains(seen, s => s.Name == "rescoin.vm.allocation" && s.Vm == "a" && s.Value == controller.LastPeriod.Allocations[0].Cpu);
+        Assert.Contains(seen, s => s.Name == "rescoin.vm.cap" && s.Vm == "a" && s.Value == controller.LastPeriod.Caps[0].Cpu);
         Assert.Contains(seen, s => s.Name == "rescoin.vm.credit" && s.Vm == "a" && s.Value == 7);
         Assert.Contains(seen, s => s.Name == "rescoin.vm.usage" && s.Vm == "a" && s.Value == 1);
         Assert.Contains(seen, s => s.Name == "rescoin.periods");

@@ -18,7 +18,9 @@ public sealed class ResCoinOptionsValidationTests
         var o = new ResCoinOptions();
         Assert.Equal(TimeSpan.FromSeconds(8), o.Period);
         Assert.Equal(10, o.Window);
-        Assert.Equal("ewma", o.Predictor);
+        Assert.Equal("adaptive", o.Predictor);
+        Assert.Equal(CreditMode.Bucket, o.CreditMode);
+        Assert.Equal(ResourceSet.Cpu, o.WeightedResources);
         Assert.Equal("rescoin", o.Policy);
         Assert.Equal(HeadroomPolicy.ProportionalToTemplate, o.Headroom);
         Assert.Equal(ResourceSet.All, o.Resources);
@@ -56,7 +58,7 @@ public sealed class ResCoinOptionsValidationTests
 
     [Fact]
     public void UnknownPolicy_ListsValidOnes()
-        => Assert.Contains("ResCoin:Policy 'fifo' is unknown; valid policies: rescoin, static, share, drf", Fails(o => o.Policy = "fifo"), StringComparison.Ordinal);
+        => Assert.Contains("ResCoin:Policy 'fifo' is unknown; valid policies: rescoin, none, static, share, drf", Fails(o => o.Policy = "fifo"), StringComparison.Ordinal);
 
     [Fact]
     public void MissingPredictor_RequiredAttributeFails()

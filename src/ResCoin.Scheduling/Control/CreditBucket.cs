@@ -10,6 +10,9 @@ internal interface ICreditStore
 
     void Reset(int slot);
 
+    /// <summary>One slot's credit.</summary>
+    double Credit(ResourceKind resource, int slot);
+
     /// <summary>Adds <c>templates[slot] - observed[slot]</c> for every slot below count whose observation is not NaN.</summary>
     void PushAll(ResourceKind resource, int count, ReadOnlySpan<double> templates, ReadOnlySpan<double> observed);
 
@@ -69,6 +72,8 @@ internal sealed class CreditBucket : ICreditStore
             _credit[(r * _slots) + slot] = 0;
         }
     }
+
+    public double Credit(ResourceKind resource, int slot) => _credit[((int)resource * _slots) + slot];
 
     public ReadOnlySpan<double> Sums(ResourceKind resource) => _credit.AsSpan((int)resource * _slots, _slots);
 
