@@ -17,6 +17,13 @@ namespace ResCoin.Simulation;
 /// valid row: the first valid row's; none at all: <see cref="DefaultMhzPerCore"/>). CPU above 100 % is kept (it is
 /// what the VM used). A memory usage of 0 is treated as "not measured" and filled like a gap. A malformed row
 /// (wrong column count, a value that is not a finite non-negative number) is an error naming file and line.</para>
+/// <para>Limits (every input is bounded, so a small file cannot make the reader allocate much or produce infinite
+/// demand; each violation is a <see cref="TraceFormatException"/> naming file and line): timestamps at most
+/// <see cref="MaxTimestampSeconds"/>; consecutive rows at most <see cref="MaxGap"/> apart (either direction); every row
+/// within <see cref="MaxSpan"/> of the first; at most <see cref="MaxSlots"/> grid slots and <see cref="MaxRows"/> rows;
+/// CPU cores ≤ 4 096, CPU capacity and usage ≤ 10⁸ MHz, CPU usage ≤ 10⁶ %, memory capacity and usage ≤ 2⁴⁰ KB (1 PiB),
+/// disk and network ≤ 2⁴⁰ KB/s; a stated CPU capacity below 1 MHz per core is an error too. With the default period a file of n rows yields
+/// at most n × 288 + 1 slots.</para>
 /// </remarks>
 public static class BitbrainsTraceReader
 {
@@ -26,7 +33,29 @@ public static class BitbrainsTraceReader
     /// <summary>The MHz of one core assumed for a VM whose trace never states its capacity (the set's median, 2.6 GHz).</summary>
     public const double DefaultMhzPerCore = 2600;
 
+    /// <summary>The largest timestamp accepted, in Unix seconds (10¹⁰ s, the year 2286).</summary>
+    public const double MaxTimestampSeconds = 1e10;
+
+    /// <summary>The most grid slots one file may span (2²⁰; 10 years at the default period).</summary>
+    public const int MaxSlots = 1 << 20;
+
+    /// <summary>The most data rows one file may hold (the real set has at most ~26 000).</summary>
+    public const int MaxRows = 4_000_000;
+
+    /// <summary>The longest time between two consecutive rows (one day; the longest real gap is ~66 min).</summary>
+    public static readonly TimeSpan MaxGap = TimeSpan.FromDays(1);
+
+    /// <summary>The longest time between the first row and any other (400 days; the real traces cover one month).</summary>
+    public static readonly TimeSpan MaxSpan = TimeSpan.FromDays(400);
+
     private const int ColumnCount = 11;
+
+    /// <summary>The largest value accepted per column (inclusive), in the column's own unit.</summary>
+    private static readonly double[] s_maxima =
+    [
+        MaxTimestampSeconds, 4096, 1e8, 1e8, 1e6, 1099511627776, 1099511627776,
+        1099511627776, 1099511627776, 1099511627776, 1099511627776,
+    ];
 
     private static readonly string[] s_columns =
     [
@@ -111,9 +140,9 @@ public static class BitbrainsTraceReader
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         double periodSeconds = (period ?? DefaultPeriod).TotalSeconds;
-        if (!(periodSeconds > 0))
+        if (!(periodSeconds >= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(period), period, "The period must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(period), period, "The period must be at least one second.");
         }
 
         string name = Path.GetFileName(path);
@@ -143,7 +172,7 @@ public static class BitbrainsTraceReader
             throw new TraceFormatException(path, 0, "empty trace (no data rows)");
         }
 
-        return ToGrid(name, rows, periodSeconds);
+        return ToGrid(path, name, rows, periodSeconds);
     }
 
     private static Rows ParseRows(Stream stream, string path)
@@ -179,6 +208,10 @@ public static class BitbrainsTraceReader
             }
 
             Span<double> values = stackalloc double[ColumnCount];
+            double first = double.NaN;
+            double previous = double.NaN;
+            double maxGap = MaxGap.TotalSeconds;
+            double maxSpan = MaxSpan.TotalSeconds;
             foreach (SepReader.Row row in reader)
             {
                 long line = row.LineNumberFrom;
@@ -200,7 +233,41 @@ public static class BitbrainsTraceReader
                         throw new TraceFormatException(path, line, $"column '{s_columns[c]}' is not a finite non-negative number: '{cell.ToString()}'");
                     }
 
+                    if (v > s_maxima[c])
+                    {
+                        throw new TraceFormatException(path, line, string.Create(
+                            CultureInfo.InvariantCulture, $"column '{s_columns[c]}' value {v:R} is above the limit {s_maxima[c]:R}{(c == 0 ? " (timestamps are Unix seconds)" : string.Empty)}"));
+                    }
+
                     values[c] = v;
+                }
+
+                if (values[1] > 0 && values[2] > 0 && values[2] < values[1])
+                {
+                    throw new TraceFormatException(path, line, string.Create(
+                        CultureInfo.InvariantCulture, $"CPU capacity {values[2]:R} MHz for {values[1]:R} cores is below 1 MHz per core"));
+                }
+
+                double ts = values[0];
+                if (double.IsNaN(first))
+                {
+                    first = ts;
+                }
+                else if (Math.Abs(ts - previous) > maxGap)
+                {
+                    throw new TraceFormatException(path, line, string.Create(
+                        CultureInfo.InvariantCulture, $"timestamp {ts:R} is {Math.Abs(ts - previous):R} s from the previous row's {previous:R}; the limit is {maxGap:R} s"));
+                }
+                else if (Math.Abs(ts - first) > maxSpan)
+                {
+                    throw new TraceFormatException(path, line, string.Create(
+                        CultureInfo.InvariantCulture, $"timestamp {ts:R} is {Math.Abs(ts - first):R} s from the first row's {first:R}; a trace may span at most {maxSpan:R} s"));
+                }
+
+                previous = ts;
+                if (rows.Count >= MaxRows)
+                {
+                    throw new TraceFormatException(path, line, string.Create(CultureInfo.InvariantCulture, $"more than {MaxRows} data rows"));
                 }
 
                 rows.Add(values);
@@ -210,7 +277,7 @@ public static class BitbrainsTraceReader
         return rows;
     }
 
-    private static VmWorkload ToGrid(string name, Rows rows, double periodSeconds)
+    private static VmWorkload ToGrid(string path, string name, Rows rows, double periodSeconds)
     {
         int n = rows.Count;
         double t0 = double.PositiveInfinity;
@@ -239,7 +306,14 @@ public static class BitbrainsTraceReader
             firstMhzPerCore = DefaultMhzPerCore;
         }
 
-        int slots = checked((int)Math.Floor(((t1 - t0) / periodSeconds) + 0.5) + 1);
+        double slotCount = Math.Floor(((t1 - t0) / periodSeconds) + 0.5) + 1;
+        if (!(slotCount <= MaxSlots))
+        {
+            throw new TraceFormatException(path, 0, string.Create(
+                CultureInfo.InvariantCulture, $"the rows span {t1 - t0:R} s, {slotCount:R} slots of {periodSeconds:R} s; the limit is {MaxSlots} slots"));
+        }
+
+        int slots = (int)slotCount;
         var sums = new double[ResourceKinds.Count][];
         var demand = new double[ResourceKinds.Count][];
         for (int r = 0; r < ResourceKinds.Count; r++)
@@ -344,7 +418,7 @@ public static class BitbrainsTraceReader
     /// <summary>A growable row-major table of parsed values.</summary>
     private sealed class Rows
     {
-        private double[] _data = new double[ColumnCount * 9000];
+        private double[] _data = new double[ColumnCount * 64];
 
         public int Count { get; private set; }
 

@@ -2,7 +2,7 @@ using ResCoin.Testing;
 
 namespace ResCoin.Simulation.Tests;
 
-public sealed class BitbrainsTraceReaderTests : IDisposable
+public sealed class BitbrainsTraceReaderTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private const long T0 = 1_375_308_176;
     private const double Kb = 1024;
@@ -247,6 +247,224 @@ public sealed class BitbrainsTraceReaderTests : IDisposable
     {
         TraceFormatException e = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadDirectory(_files.Directory));
         Assert.Contains("no trace files", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Reads a file and returns the bytes the current thread allocated doing it (after one warm-up read of a good file).</summary>
+    private long AllocatedReading(string path, out Exception? error)
+    {
+        BitbrainsTraceReader.ReadFile(_files.Write("warm.csv", [TraceFiles.Row(T0, 1, 2600, 100, 1000, 100), TraceFiles.Row(T0 + 300, 1, 2600, 100, 1000, 100)]));
+        error = null;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        try
+        {
+            BitbrainsTraceReader.ReadFile(path);
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    private const long FewMiB = 4L << 20;
+
+    [Fact]
+    public void ReadFile_TwoRows3e9SecondsApart_IsRefusedNamingTheLine_WithoutAllocating()
+    {
+        string path = _files.Write("far.csv", [TraceFiles.Row(T0, 1, 2600, 100, 1000, 100), TraceFiles.Row(T0 + 3_000_000_000L, 1, 2600, 100, 1000, 100)]);
+        Assert.InRange(new FileInfo(path).Length, 100, 600);
+
+        long allocated = AllocatedReading(path, out Exception? error);
+
+        TraceFormatException e = Assert.IsType<TraceFormatException>(error);
+        Assert.Equal(3, e.LineNumber);
+        Assert.Contains("far.csv:3:", e.Message, StringComparison.Ordinal);
+        Assert.Contains("limit", e.Message, StringComparison.Ordinal);
+        Assert.Single(e.Message.Split('\n'));
+        output.WriteLine($"{new FileInfo(path).Length}-byte file, rows 3e9 s apart: refused after allocating {allocated} bytes: {e.Message}");
+        Assert.True(allocated < FewMiB, $"allocated {allocated} bytes");
+    }
+
+    [Theory]
+    [InlineData(1_000_000_000_000L)]
+    [InlineData(T0 + 1_000_000_000_000L)]
+    public void ReadFile_Timestamp1e12_IsATraceFormatError_NotOverflow(long far)
+    {
+        string single = _files.Write("one.csv", [TraceFiles.Row(far, 1, 2600, 100, 1000, 100)]);
+        string pair = _files.Write("two.csv", [TraceFiles.Row(T0, 1, 2600, 100, 1000, 100), TraceFiles.Row(far, 1, 2600, 100, 1000, 100)]);
+
+        TraceFormatException a = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(single));
+        TraceFormatException b = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(pair));
+
+        Assert.Equal(2, a.LineNumber);
+        Assert.Contains("Unix seconds", a.Message, StringComparison.Ordinal);
+        Assert.Equal(3, b.LineNumber);
+    }
+
+    [Theory]
+    [InlineData(1, "CPU cores")]
+    [InlineData(2, "CPU capacity provisioned [MHZ]")]
+    [InlineData(3, "CPU usage [MHZ]")]
+    [InlineData(4, "CPU usage [%]")]
+    [InlineData(5, "Memory capacity provisioned [KB]")]
+    [InlineData(6, "Memory usage [KB]")]
+    [InlineData(7, "Disk read throughput [KB/s]")]
+    [InlineData(8, "Disk write throughput [KB/s]")]
+    [InlineData(9, "Network received throughput [KB/s]")]
+    [InlineData(10, "Network transmitted throughput [KB/s]")]
+    public void ReadFile_Value1e308_IsRefusedNamingFileLineAndColumn(int column, string name)
+    {
+        string[] cells = TraceFiles.Row(T0 + 300, 2, 5200, 100, 1000, 100, 1, 1, 1, 1).Split(";\t");
+        cells[column] = "1e308";
+        string path = _files.Write("huge.csv", [TraceFiles.Row(T0, 2, 5200, 100, 1000, 100), string.Join(";\t", cells)]);
+
+        TraceFormatException e = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(path));
+
+        Assert.Equal(3, e.LineNumber);
+        Assert.Contains("huge.csv:3:", e.Message, StringComparison.Ordinal);
+        Assert.Contains(name, e.Message, StringComparison.Ordinal);
+        Assert.Contains("above the limit", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadFile_ValuesAtTheLimits_GiveFiniteDemand()
+    {
+        const double Pib = 1099511627776;
+        string row = string.Join(";\t", new[] { T0, 4096, 1e8, 1e8, 1e6, Pib, Pib, Pib, Pib, Pib, Pib }.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+        string path = _files.Write("max.csv", [row, row.Replace(T0.ToString(System.Globalization.CultureInfo.InvariantCulture), (T0 + 300).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)]);
+
+        VmWorkload vm = BitbrainsTraceReader.ReadFile(path);
+
+        foreach (ResourceKind k in ResourceKinds.All)
+        {
+            Assert.All(vm.GetDemand(k).ToArray(), x => Assert.True(double.IsFinite(x), $"{k}: {x}"));
+        }
+
+        Assert.Equal(Pib * 1024, vm.GetDemand(ResourceKind.Memory)[0]);
+    }
+
+    [Fact]
+    public void ReadFile_CapacityBelowOneMhzPerCore_IsRefused()
+    {
+        string path = _files.Write("tiny.csv", [TraceFiles.Row(T0, 1, 2600, 100, 1000, 100), $"{T0 + 300};\t32;\t1e-300;\t1e8;\t50;\t1000;\t100;\t0;\t0;\t0;\t0"]);
+        TraceFormatException e = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(path));
+        Assert.Equal(3, e.LineNumber);
+        Assert.Contains("1 MHz per core", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadFile_GapOfExactlyOneDay_IsFilled_OneSecondMore_IsRefused()
+    {
+        long day = (long)BitbrainsTraceReader.MaxGap.TotalSeconds;
+        VmWorkload ok = BitbrainsTraceReader.ReadFile(_files.Write("day.csv", [TraceFiles.Row(T0, 1, 2600, 260, 1000, 100), TraceFiles.Row(T0 + day, 1, 2600, 520, 1000, 100)]));
+        Assert.Equal(289, ok.Length);
+
+        string path = _files.Write("daymore.csv",
+        [
+            TraceFiles.Row(T0, 1, 2600, 260, 1000, 100),
+            TraceFiles.Row(T0 + 300, 1, 2600, 260, 1000, 100),
+            TraceFiles.Row(T0 + 300 + day + 1, 1, 2600, 520, 1000, 100),
+        ]);
+        TraceFormatException e = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(path));
+        Assert.Equal(4, e.LineNumber);
+        Assert.Contains("from the previous row", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadFile_BackwardJumpBeyondTheGapLimit_IsRefused()
+    {
+        string path = _files.Write("back.csv", [TraceFiles.Row(T0, 1, 2600, 260, 1000, 100), TraceFiles.Row(T0 - 200_000, 1, 2600, 520, 1000, 100)]);
+        TraceFormatException e = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(path));
+        Assert.Equal(3, e.LineNumber);
+    }
+
+    [Fact]
+    public void ReadFile_SpanBeyond400Days_InDailySteps_IsRefusedNamingTheLine()
+    {
+        long day = 86_400;
+        string path = _files.Write("long.csv", Enumerable.Range(0, 402).Select(i => TraceFiles.Row(T0 + (i * day), 1, 2600, 260, 1000, 100)));
+        TraceFormatException e = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(path));
+        Assert.Equal(403, e.LineNumber); // data row i is on line i + 2; row 401 is 401 days from row 0
+        Assert.Contains("span at most", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReadFile_PeriodBelowOneSecond_IsAnArgumentError()
+    {
+        string path = _files.Write("p.csv", [TraceFiles.Row(T0, 1, 2600, 260, 1000, 100)]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => BitbrainsTraceReader.ReadFile(path, TimeSpan.FromMilliseconds(10)));
+    }
+
+    [Fact]
+    public void ReadFile_SlotsBeyondTheLimit_AtAShortPeriod_AreRefused()
+    {
+        // 13 days in 1-day steps at a 1 s period: 1.1 million slots > MaxSlots.
+        string path = _files.Write("slots.csv", Enumerable.Range(0, 14).Select(i => TraceFiles.Row(T0 + (i * 86_400L), 1, 2600, 260, 1000, 100)));
+        TraceFormatException e = Assert.Throws<TraceFormatException>(() => BitbrainsTraceReader.ReadFile(path, TimeSpan.FromSeconds(1)));
+        Assert.Contains("slots", e.Message, StringComparison.Ordinal);
+        Assert.Contains("slots.csv", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Random small files (a few rows with awkward timestamps and values, some gzip): every one either reads into
+    /// finite non-negative demand or is refused with a one-line <see cref="TraceFormatException"/> naming the file; none
+    /// allocates more than a few MiB.
+    /// </summary>
+    [Fact]
+    public void ReadFile_RandomSmallFiles_FiniteOrOneLineError_AndBoundedAllocation()
+    {
+        string[] awkward = ["0", "1", "2600", "1e308", "1.7976931348623157E308", "4.9E-324", "1e12", "3e9", "1099511627776", "1099511627777", "4096", "4097", "1e8", "100000001", "0.5", "-0", "1e-300"];
+        var rng = new Random(13);
+        int read = 0, refused = 0;
+        long worst = 0;
+        for (int i = 0; i < 300; i++)
+        {
+            int rows = rng.Next(1, 6);
+            var lines = new List<string>();
+            double ts = T0;
+            for (int r = 0; r < rows; r++)
+            {
+                ts += rng.Next(6) switch { 0 or 1 or 2 => 300, 3 => rng.NextDouble() * 200_000, 4 => -rng.NextDouble() * 1000, _ => Math.Pow(10, rng.Next(13)) };
+                string[] cells = new string[11];
+                cells[0] = rng.Next(12) == 0 ? awkward[rng.Next(awkward.Length)] : Math.Max(ts, 0).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                for (int c = 1; c < 11; c++)
+                {
+                    // Mostly plausible values with one awkward value now and then, so files are both read and refused.
+                    cells[c] = rng.Next(24) == 0
+                        ? awkward[rng.Next(awkward.Length)]
+                        : (c switch { 1 => rng.Next(0, 33), 2 => rng.Next(0, 90_000), 3 => rng.NextDouble() * 90_000, 4 => rng.NextDouble() * 120, _ => rng.NextDouble() * 1e9 })
+                            .ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                lines.Add(string.Join(";\t", cells));
+            }
+
+            string name = $"r{i}.csv" + (i % 3 == 0 ? ".gz" : string.Empty);
+            string path = _files.Write(name, lines);
+            long allocated = AllocatedReading(path, out Exception? error);
+            worst = Math.Max(worst, allocated);
+            Assert.True(allocated < FewMiB, $"{name}: allocated {allocated} bytes");
+            if (error is null)
+            {
+                read++;
+                VmWorkload vm = BitbrainsTraceReader.ReadFile(path);
+                foreach (ResourceKind k in ResourceKinds.All)
+                {
+                    Assert.All(vm.GetDemand(k).ToArray(), x => Assert.True(double.IsFinite(x) && x >= 0, $"{name} {k}: {x}"));
+                }
+            }
+            else
+            {
+                refused++;
+                TraceFormatException e = Assert.IsType<TraceFormatException>(error);
+                Assert.Contains(name, e.Message, StringComparison.Ordinal);
+                Assert.Single(e.Message.Split('\n'));
+            }
+        }
+
+        output.WriteLine($"300 random small files: read {read}, refused {refused}, worst allocation {worst} bytes");
+        Assert.True(read > 10 && refused > 10, $"read {read}, refused {refused}, worst allocation {worst} bytes");
     }
 
     /// <summary>
