@@ -188,13 +188,25 @@ public sealed class SettingsJournalTests : IDisposable
     }
 
     [Fact]
-    public void Open_Oversized_QuarantinedWithoutReading()
+    public void Open_Oversized_ReadsOnlyUpToTheLimit_RecoversEntriesWithin()
     {
         string path = Path.Combine(_dir, "journal.json");
-        File.WriteAllBytes(path, new byte[4096]);
-        using var j = SettingsJournal.Open(path, new SettingsJournalOptions { MaxFileBytes = 1024 });
-        Assert.Contains("over the 1024-byte limit", j.QuarantineReason, StringComparison.Ordinal);
-        Assert.Equal(0, j.Count);
+        using (var j = SettingsJournal.Open(path))
+        {
+            j.TryRecordOriginal(new VmId("a", UuidA), "cpu.global_quota", "-1");
+        }
+
+        using (FileStream f = new(path, FileMode.Append))
+        {
+            f.Write(new byte[8192]);
+        }
+
+        using var big = SettingsJournal.Open(path, new SettingsJournalOptions { MaxFileBytes = 4096 });
+        Assert.Contains("over the 4096-byte limit", big.QuarantineReason, StringComparison.Ordinal);
+        Assert.True(big.TryGetOriginal(new VmId("a", UuidA), "cpu.global_quota", out string v));
+        Assert.Equal("-1", v);
+        Assert.True(new FileInfo(big.QuarantinedFile!).Length > 8192); // kept aside whole
+        Assert.True(new FileInfo(path).Length < 4096); // the recovered entry, written back
     }
 
     [Fact]

@@ -509,14 +509,23 @@ public sealed class SettingsJournal : IDisposable
             return;
         }
 
+        byte[] bytes;
+        string? problem = null;
         if (info.Length > _options.MaxFileBytes)
         {
-            Quarantine(string.Create(CultureInfo.InvariantCulture, $"it is {info.Length} bytes, over the {_options.MaxFileBytes}-byte limit"));
-            return;
+            // Never read more than the limit; the complete entries within it are still recovered.
+            problem = string.Create(CultureInfo.InvariantCulture, $"it is {info.Length} bytes, over the {_options.MaxFileBytes}-byte limit");
+            bytes = new byte[_options.MaxFileBytes];
+            using FileStream f = new(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            f.ReadExactly(bytes);
+        }
+        else
+        {
+            bytes = File.ReadAllBytes(FilePath);
         }
 
-        byte[] bytes = File.ReadAllBytes(FilePath);
-        string? problem = Parse(bytes);
+        string? parsed = Parse(bytes);
+        problem = problem is null ? parsed : parsed is null ? problem : problem + "; " + parsed;
         if (problem is not null)
         {
             int salvaged = _entries.Count;
