@@ -133,6 +133,16 @@ public sealed class SettingsJournalTests : IDisposable
     }
 
     [Fact]
+    public void Open_RemovesTemporariesOfACrashedWriter()
+    {
+        string path = Path.Combine(_dir, "journal.json");
+        string stale = Path.Combine(_dir, ".journal.json.0011223344556677.tmp");
+        File.WriteAllText(stale, "half");
+        using var j = SettingsJournal.Open(path);
+        Assert.False(File.Exists(stale));
+    }
+
+    [Fact]
     public void Open_ZeroLength_QuarantinedAndReported()
     {
         string path = Path.Combine(_dir, "journal.json");

@@ -14,7 +14,6 @@ internal static unsafe partial class JournalFiles
     private const string Libc = "libc";
     private const int ORdOnly = 0;
     private const int OWrOnly = 1;
-    private const int ORdWr = 2;
     private const int OCreat = 0x40;
     private const int OExcl = 0x80;
     private const int ODirectory = 0x10000;
@@ -69,6 +68,16 @@ internal static unsafe partial class JournalFiles
         }
     }
 
+    /// <summary>Deletes the temporary files a crashed writer of <paramref name="path"/> left behind (call with the lock held).</summary>
+    internal static void RemoveStaleTemporaries(string path)
+    {
+        string dir = Path.GetDirectoryName(path)!;
+        foreach (string temp in Directory.EnumerateFiles(dir, "." + Path.GetFileName(path) + ".*.tmp"))
+        {
+            _ = unlink(temp);
+        }
+    }
+
     /// <summary>fsyncs a directory (after a rename in it, so the new name is durable).</summary>
     internal static void SyncDirectory(string dir)
     {
@@ -91,7 +100,9 @@ internal static unsafe partial class JournalFiles
     internal static int TryLock(string lockPath, out int holderPid)
     {
         holderPid = 0;
-        int fd = Open(lockPath, ORdWr | OCreat | ONoFollow | OCloexec, 0x180);
+        // The lock is held on a read-only descriptor (flock does not need write access), so the journal's file system
+        // can still be remounted read-only while the daemon runs; the PID is written through a short-lived one.
+        int fd = Open(lockPath, ORdOnly | OCreat | ONoFollow | OCloexec, 0x180);
         while (true)
         {
             if (flock(fd, LockEx | LockNb) == 0)
@@ -117,16 +128,31 @@ internal static unsafe partial class JournalFiles
 
         // Record the owner for the next one who finds the lock taken.
         byte[] pid = Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
-        if (ftruncate(fd, 0) != 0)
+        int w = open(lockPath, OWrOnly | ONoFollow | OCloexec, 0);
+        if (w < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             _ = close(fd);
-            throw Error("ftruncate", lockPath, errno);
+            throw Error("open", lockPath, errno);
         }
 
-        fixed (byte* b = pid)
+        try
         {
-            _ = pwrite(fd, b, (nuint)pid.Length, 0);
+            if (ftruncate(w, 0) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                _ = close(fd);
+                throw Error("ftruncate", lockPath, errno);
+            }
+
+            fixed (byte* b = pid)
+            {
+                _ = pwrite(w, b, (nuint)pid.Length, 0);
+            }
+        }
+        finally
+        {
+            _ = close(w);
         }
 
         return fd;

@@ -111,6 +111,7 @@ public sealed class SettingsJournal : IDisposable
         journal.AcquireLock();
         try
         {
+            JournalFiles.RemoveStaleTemporaries(full);
             journal.Load();
         }
         catch
