@@ -38,10 +38,13 @@ else
 fi
 
 # 2. Daemons (systemd may not be PID 1 here: start them by hand when they are not running).
+# The daemons must not inherit this script's descriptors: run as `flock LOCK scripts/setup-host.sh`, they would hold
+# the lock for as long as they live (fd 255 is bash's own script descriptor, close-on-exec).
+nofds() { ( for fd in $(ls /proc/$BASHPID/fd); do if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then eval "exec $fd>&-"; fi; done; exec "$@" ); }
 if ! virsh -c qemu:///system version >/dev/null 2>&1; then
   mkdir -p /run/libvirt
-  if ! pgrep -x virtlogd >/dev/null; then virtlogd -d; fi
-  if ! pgrep -x libvirtd >/dev/null; then libvirtd -d; fi
+  if ! pgrep -x virtlogd >/dev/null; then nofds virtlogd -d; fi
+  if ! pgrep -x libvirtd >/dev/null; then nofds libvirtd -d; fi
   for _ in $(seq 1 60); do
     if virsh -c qemu:///system version >/dev/null 2>&1; then break; fi
     sleep 0.5
