@@ -156,7 +156,9 @@ internal sealed class WeightedCreditColumn
             double x = t > 0 ? credits[i] * _invPeriods / t : 0;
             x = Math.Clamp(x, -_maxExponent, _maxExponent);
             double b = inv > 0 ? Math.Max(t * inv, ColumnMath.MinimumWeight) : 1;
-            weights[i] = b * Math.Exp(x * Math.Log(2));
+            // The same exponential as the vector loop, so that equal inputs give equal weights wherever they sit.
+            double e = Vector256.IsHardwareAccelerated ? Vector256.Exp(Vector256.Create(x * Math.Log(2))).ToScalar() : Math.Exp(x * Math.Log(2));
+            weights[i] = b * e;
         }
     }
 }
