@@ -354,7 +354,12 @@ internal sealed class PeriodEngine
                 double p = pressure[i];
                 if (p > 0)
                 {
-                    e = Math.Max(e, p < 1 ? u / (1 - p) : limits[i]);
+                    // p = 1: served nothing; what it wanted is unknown beyond "more": its limit where known.
+                    double wanted = p < 1 ? u / (1 - p) : limits[i];
+                    if (wanted > e)
+                    {
+                        e = Math.Min(wanted, double.MaxValue);
+                    }
                 }
 
                 double prev = previous[i];
