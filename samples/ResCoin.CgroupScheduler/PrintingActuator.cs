@@ -18,7 +18,7 @@ internal sealed class PrintingActuator(IActuator inner, TextWriter output) : IAc
     {
         var sb = new StringBuilder();
         ReadOnlySpan<VmId> vms = plan.Vms;
-        ReadOnlySpan<ResourceVector> alloc = plan.Allocations;
+        ReadOnlySpan<ResourceVector> alloc = plan.Caps;
         ReadOnlySpan<ResourceVector> usage = plan.Usage;
         string time = plan.Timestamp.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         for (int i = 0; i < vms.Length; i++)

@@ -139,7 +139,7 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
         }
 
         ReadOnlySpan<VmId> vms = plan.Vms;
-        ReadOnlySpan<ResourceVector> allocations = plan.Allocations;
+        ReadOnlySpan<ResourceVector> allocations = plan.Caps;
         ReadOnlySpan<ResourceVector> usage = plan.Usage;
         ResourceSet resources = plan.Resources;
 

@@ -54,6 +54,8 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
     private long _lastScan;
     private bool _scanned;
     private long _lastSample;
+    private long _period;
+    private bool _slowPeriod = true;
     private double _hostCores = double.NaN;
     private double _hostMemory = double.NaN;
 
@@ -155,6 +157,9 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         _lastSample = now;
         snapshot.HostCapacity = new ResourceVector(_hostCores, _hostMemory, _options.DiskReadCapacity, _options.DiskWriteCapacity, double.NaN, double.NaN);
 
+        int every = Math.Max(1, _options.SlowFilesEvery);
+        _slowPeriod = every == 1 || _period % every == 0;
+        _period++;
         MeasureAll();
         int removed = 0;
         for (int i = 0; i < _tracked.Count; i++)
@@ -325,6 +330,7 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         long ts = _time.GetTimestamp();
         double seconds = t.PreviousTimestamp == 0 ? double.NaN : _time.GetElapsedTime(t.PreviousTimestamp, ts).TotalSeconds;
         t.PreviousTimestamp = ts;
+        bool slow = _slowPeriod || !t.SlowRead;
 
         // CPU (also tells whether the cgroup still exists).
         if (t.Cpu is { } cpu)
@@ -359,10 +365,17 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
             if (n >= 0)
             {
                 double current = CgroupParsers.ParseInteger(buffer.AsSpan(0, n), memoryCurrent.Path);
-                if (t.MemoryStat is { } memoryStat && (n = memoryStat.Read(ref buffer)) >= 0 &&
-                    CgroupParsers.TryGetFlatKeyed(buffer.AsSpan(0, n), memoryStat.Path, _layout.UsesV2 ? "inactive_file"u8 : "total_inactive_file"u8, out long inactive))
+                if (slow && t.MemoryStat is { } memoryStat)
                 {
-                    current = Math.Max(0, current - inactive);
+                    t.Inactive = (n = memoryStat.Read(ref buffer)) >= 0 &&
+                        CgroupParsers.TryGetFlatKeyed(buffer.AsSpan(0, n), memoryStat.Path, _layout.UsesV2 ? "inactive_file"u8 : "total_inactive_file"u8, out long inactive)
+                        ? inactive
+                        : -1;
+                }
+
+                if (t.Inactive >= 0)
+                {
+                    current = Math.Max(0, current - t.Inactive);
                 }
 
                 usage.Memory = current;
@@ -390,9 +403,17 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
             }
         }
 
-        pressure.Cpu = ReadPressure(t.CpuPressure, ref buffer, ref t.PreviousCpuStall, seconds);
-        pressure.Memory = ReadPressure(t.MemoryPressure, ref buffer, ref t.PreviousMemoryStall, seconds);
-        pressure.DiskRead = ReadPressure(t.IoPressure, ref buffer, ref t.PreviousIoStall, seconds);
+        if (slow)
+        {
+            double slowSeconds = t.PreviousSlowTimestamp == 0 ? double.NaN : _time.GetElapsedTime(t.PreviousSlowTimestamp, ts).TotalSeconds;
+            t.PreviousSlowTimestamp = ts;
+            t.SlowRead = true;
+            t.Pressure.Cpu = ReadPressure(t.CpuPressure, ref buffer, ref t.PreviousCpuStall, slowSeconds);
+            t.Pressure.Memory = ReadPressure(t.MemoryPressure, ref buffer, ref t.PreviousMemoryStall, slowSeconds);
+            t.Pressure.DiskRead = ReadPressure(t.IoPressure, ref buffer, ref t.PreviousIoStall, slowSeconds);
+        }
+
+        pressure = t.Pressure;
         return true;
     }
 
@@ -583,6 +604,9 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
 
         public bool Gone { get; set; }
 
+        /// <summary>Whether the slow files were read at least once (a new cgroup reads them on its first period).</summary>
+        public bool SlowRead { get; set; }
+
 #pragma warning disable SA1401, CA1051 // Fields: updated through ref.
         public long PreviousTimestamp;
         public long PreviousCpuNs = -1;
@@ -591,6 +615,9 @@ public sealed partial class CgroupMonitor : IMonitor, IDisposable
         public long PreviousCpuStall = -1;
         public long PreviousMemoryStall = -1;
         public long PreviousIoStall = -1;
+        public long PreviousSlowTimestamp;
+        public long Inactive = -1;
+        public ResourceVector Pressure = ResourceVector.Fill(double.NaN);
 #pragma warning restore SA1401, CA1051
 
         public void DisposeReaders()

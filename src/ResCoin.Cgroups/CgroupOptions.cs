@@ -20,6 +20,9 @@ public sealed class CgroupOptions
     /// <summary>The default number of threads that read the monitored cgroups' files: 1, the calling thread alone.</summary>
     public const int DefaultReadThreads = 1;
 
+    /// <summary>The default for <see cref="SlowFilesEvery"/>: 1, every file every period.</summary>
+    public const int DefaultSlowFilesEvery = 1;
+
     /// <summary>The default journal file.</summary>
     public const string DefaultJournalPath = "/var/lib/rescoin/cgroups-journal.json";
 
@@ -63,6 +66,18 @@ public sealed class CgroupOptions
     /// </summary>
     [Range(1, 64)]
     public int ReadThreads { get; set; } = DefaultReadThreads;
+
+    /// <summary>
+    /// How often (every N periods) the slow, rarely-changing files are read: the three PSI files (<c>cpu.pressure</c>,
+    /// <c>memory.pressure</c>, <c>io.pressure</c>) and <c>memory.stat</c> (the kernel builds it from dozens of counters; it
+    /// costs several times a counter file). 1 (the default): every period. N &gt; 1: they are read on the first period of
+    /// each cgroup and then every N periods; in between the monitor reuses the last values: the last measured pressure
+    /// (a stall share over the N periods since its previous read) and the last inactive file cache subtracted from the
+    /// memory usage. The fast counters (<c>cpu.stat</c>/<c>cpuacct.usage</c>, <c>memory.current</c>/<c>usage_in_bytes</c>,
+    /// <c>io.stat</c>/<c>blkio</c>) are still read every period, so usage and rates stay exact.
+    /// </summary>
+    [Range(1, 1000)]
+    public int SlowFilesEvery { get; set; } = DefaultSlowFilesEvery;
 
     /// <summary>The CFS period written with a CPU cap (<c>cpu.max</c> / <c>cpu.cfs_period_us</c>), in microseconds.</summary>
     [Range(1_000, 1_000_000)]

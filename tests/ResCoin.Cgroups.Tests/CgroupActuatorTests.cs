@@ -8,6 +8,7 @@ public sealed class CgroupActuatorTests : IDisposable
     private const string Vm1 = "/sys/fs/cgroup/" + Vm1Name;
     private const string DockerName = "docker/3f2a9c";
     private const double MiB = 1024 * 1024;
+    private static readonly ResourceVector None = ResourceVector.Fill(double.NaN);
     private readonly List<FixtureTree> _trees = [];
     private readonly string _journal = Path.Combine(Path.GetTempPath(), $"rescoin-journal-{Guid.NewGuid():N}.json");
 
@@ -118,8 +119,8 @@ public sealed class CgroupActuatorTests : IDisposable
         var logger = new TestLogger();
         using var actuator = new CgroupActuator(Options(), tree.FileSystem, logger);
         var plan = new AllocationPlan { Resources = ResourceSet.All };
-        plan.Add(new VmId("machine.slice/gone.scope"), new ResourceVector(0.2, 600 * MiB), new ResourceVector(0.1, 400 * MiB));
-        plan.Add(new VmId(Vm1Name), new ResourceVector(0.2, 600 * MiB), new ResourceVector(0.1, 400 * MiB));
+        plan.Add(new VmId("machine.slice/gone.scope"), new ResourceVector(0.2, 600 * MiB), None, None, new ResourceVector(0.1, 400 * MiB));
+        plan.Add(new VmId(Vm1Name), new ResourceVector(0.2, 600 * MiB), None, None, new ResourceVector(0.1, 400 * MiB));
 
         await actuator.ApplyAsync(plan, CancellationToken.None);
 
@@ -155,7 +156,7 @@ public sealed class CgroupActuatorTests : IDisposable
         options.WorkConserving = true;
         using var actuator = new CgroupActuator(options, tree.FileSystem, null);
         AllocationPlan plan = Plan(Vm1Name, new ResourceVector(3, double.NaN, double.NaN, double.NaN), usedMemory: double.NaN);
-        plan.Add(new VmId("machine.slice/machine-qemu-2-vm2.scope"), new ResourceVector(1, double.NaN), new ResourceVector(1, double.NaN));
+        plan.Add(new VmId("machine.slice/machine-qemu-2-vm2.scope"), new ResourceVector(1, double.NaN), None, None, new ResourceVector(1, double.NaN));
         await actuator.ApplyAsync(plan, CancellationToken.None);
         Assert.Equal("50000 100000\n", tree.Read(Vm1 + "/cpu.max"));
         Assert.Equal("max 100000\n", tree.Read("/sys/fs/cgroup/machine.slice/machine-qemu-2-vm2.scope/cpu.max"));
@@ -194,7 +195,7 @@ public sealed class CgroupActuatorTests : IDisposable
     private static AllocationPlan Plan(string vm, ResourceVector allocation, double usedMemory)
     {
         var plan = new AllocationPlan { Resources = ResourceSet.All, Period = TimeSpan.FromSeconds(8) };
-        plan.Add(new VmId(vm), allocation, new ResourceVector(0.1, usedMemory, 0, 0, 0, 0));
+        plan.Add(new VmId(vm), allocation, None, None, new ResourceVector(0.1, usedMemory, 0, 0, 0, 0));
         return plan;
     }
 

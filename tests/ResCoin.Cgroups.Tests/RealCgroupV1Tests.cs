@@ -50,7 +50,7 @@ public sealed class RealCgroupV1Tests(ITestOutputHelper output)
 
             double memory = before.Usage.Memory + (256 * MiB);
             var plan = new AllocationPlan { Resources = ResourceSet.All, Period = TimeSpan.FromSeconds(1) };
-            plan.Add(new VmId(cg.Name), new ResourceVector(DirectCap, memory, 50 * MiB, 20 * MiB), before.Usage);
+            plan.Add(new VmId(cg.Name), new ResourceVector(DirectCap, memory, 50 * MiB, 20 * MiB), ResourceVector.Fill(double.NaN), ResourceVector.Fill(double.NaN), before.Usage);
             await actuator.ApplyAsync(plan, CancellationToken.None);
 
             Assert.Equal("10000", cg.Read("cpu", "cpu.cfs_quota_us"));
@@ -117,7 +117,7 @@ public sealed class RealCgroupV1Tests(ITestOutputHelper output)
 
                 int index = controller.LastPeriod.Vms.IndexOf(new VmId(cg.Name));
                 Assert.True(index >= 0, "the controller should schedule the test cgroup");
-                double allocated = controller.LastPeriod.Allocations[index].Cpu;
+                double allocated = controller.LastPeriod.Caps[index].Cpu;
                 output.WriteLine($"controller: usage={controller.LastPeriod.Usage[index].Cpu:F3} allocation={allocated:F3}");
                 Assert.InRange(allocated, 0.01, Cap + 1e-9);
 

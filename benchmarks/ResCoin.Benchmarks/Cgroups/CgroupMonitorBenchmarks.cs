@@ -48,6 +48,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Microsoft.Win32.SafeHandles;
 using ResCoin.Cgroups;
 
 namespace ResCoin.Benchmarks.Cgroups;
@@ -71,7 +72,10 @@ public class CgroupMonitorBenchmarks : IDisposable
     private CgroupMonitor? _steady;
     private CgroupMonitor? _twoThreads;
     private CgroupMonitor? _rescanning;
+    private CgroupMonitor? _slowEvery10;
     private string[] _naiveFiles = [];
+    private SafeFileHandle[] _handles = [];
+    private readonly byte[] _preadBuffer = new byte[4096];
 
     /// <summary>The number of cgroups.</summary>
     [Params(100, 1000)]
@@ -81,9 +85,25 @@ public class CgroupMonitorBenchmarks : IDisposable
     [Params("v2", "v1")]
     public string Layout { get; set; } = "v2";
 
-    /// <summary>Setup of the naive baseline: the shared fixture tree only.</summary>
+    /// <summary>Setup of the naive way: the shared fixture tree only.</summary>
     [GlobalSetup(Target = nameof(NaiveReadAllTextSplit))]
     public void SetupNaive() => EnsureTree();
+
+    /// <summary>Setup of the floor: every monitored file of the tree opened once, in the monitor's order.</summary>
+    [GlobalSetup(Target = nameof(BarePreadFloor))]
+    public void SetupFloor()
+    {
+        EnsureTree();
+        _handles = new SafeFileHandle[_naiveFiles.Length];
+        for (int i = 0; i < _handles.Length; i++)
+        {
+            _handles[i] = File.OpenHandle(_naiveFiles[i], FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+    }
+
+    /// <summary>Setup of <see cref="SampleSlowFilesEvery10"/>.</summary>
+    [GlobalSetup(Target = nameof(SampleSlowFilesEvery10))]
+    public void SetupSlowEvery10() => _slowEvery10 = Warm(TimeSpan.FromHours(1), 1, slowEvery: 10);
 
     /// <summary>Setup of <see cref="SampleSteadyState"/>: one monitor (7 open files per cgroup; one monitor per case keeps the process under its file limit).</summary>
     [GlobalSetup(Target = nameof(SampleSteadyState))]
@@ -103,12 +123,37 @@ public class CgroupMonitorBenchmarks : IDisposable
         _steady?.Dispose();
         _twoThreads?.Dispose();
         _rescanning?.Dispose();
-        _steady = _twoThreads = _rescanning = null;
+        _slowEvery10?.Dispose();
+        _steady = _twoThreads = _rescanning = _slowEvery10 = null;
+        foreach (SafeFileHandle h in _handles)
+        {
+            h.Dispose();
+        }
+
+        _handles = [];
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>The naive way: read each file into a string and split it (no monitor).</summary>
+    /// <summary>
+    /// The floor: one bare <c>pread(fd, buf, 0)</c> (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>) per file
+    /// over the same 7 files per cgroup, opened once, in the monitor's order, nothing parsed. What any reader of every file
+    /// every period pays to the kernel in this process.
+    /// </summary>
     [Benchmark(Baseline = true)]
+    public long BarePreadFloor()
+    {
+        long sum = 0;
+        byte[] buffer = _preadBuffer;
+        foreach (SafeFileHandle h in _handles)
+        {
+            sum += RandomAccess.Read(h, buffer, 0);
+        }
+
+        return sum;
+    }
+
+    /// <summary>The naive way: read each file into a string and split it (no monitor).</summary>
+    [Benchmark]
     public long NaiveReadAllTextSplit()
     {
         long sum = 0;
@@ -145,6 +190,18 @@ public class CgroupMonitorBenchmarks : IDisposable
         return _snapshot.Count;
     }
 
+    /// <summary>
+    /// One period of the monitor with <see cref="CgroupOptions.SlowFilesEvery"/> = 10: PSI and memory.stat (4 of the 7 files on
+    /// v2 and on v1) read every 10th period, the counters every period. The mean over periods, so 1 in 10 calls reads all 7.
+    /// </summary>
+    [Benchmark]
+    public int SampleSlowFilesEvery10()
+    {
+        _snapshot.Clear();
+        _slowEvery10!.Sample(_snapshot);
+        return _snapshot.Count;
+    }
+
     /// <summary>One period of the monitor re-expanding the glob pattern first (the default, RescanInterval = 0).</summary>
     [Benchmark]
     public int SampleWithRescan()
@@ -178,10 +235,12 @@ public class CgroupMonitorBenchmarks : IDisposable
     }
 
     /// <summary>Creates a monitor on the shared tree, runs its first period (opens the files, finds the cgroups) and checks it sees them all.</summary>
-    private CgroupMonitor Warm(TimeSpan rescan, int threads)
+    private CgroupMonitor Warm(TimeSpan rescan, int threads, int slowEvery = 1)
     {
         EnsureTree();
-        var monitor = new CgroupMonitor(Options(rescan, threads), null, TimeProvider.System, null);
+        CgroupOptions options = Options(rescan, threads);
+        options.SlowFilesEvery = slowEvery;
+        var monitor = new CgroupMonitor(options, null, TimeProvider.System, null);
         _snapshot.Clear();
         monitor.Sample(_snapshot);
         if (_snapshot.Count != Count || double.IsNaN(_snapshot.Vms[0].Usage.Memory))

@@ -107,9 +107,14 @@ internal static class ProcParsers
 
     /// <summary><c>/proc/meminfo</c>: <c>MemTotal</c> and <c>MemAvailable</c> in bytes (-1 when absent). Every line must be <c>Key: N [kB]</c>.</summary>
     public static void ParseMemInfo(ReadOnlySpan<byte> content, string path, out long totalBytes, out long availableBytes)
+        => ParseMemInfo(content, path, out totalBytes, out availableBytes, out _);
+
+    /// <summary><c>/proc/meminfo</c>: MemTotal, MemAvailable and AnonPages in bytes (-1 when absent); every line is checked.</summary>
+    public static void ParseMemInfo(ReadOnlySpan<byte> content, string path, out long totalBytes, out long availableBytes, out long anonBytes)
     {
         totalBytes = -1;
         availableBytes = -1;
+        anonBytes = -1;
         var lines = new LineReader(content);
         while (lines.MoveNext())
         {
@@ -131,6 +136,10 @@ internal static class ProcParsers
             else if (key.SequenceEqual("MemAvailable:"u8))
             {
                 availableBytes = bytes;
+            }
+            else if (key.SequenceEqual("AnonPages:"u8))
+            {
+                anonBytes = bytes;
             }
         }
     }
