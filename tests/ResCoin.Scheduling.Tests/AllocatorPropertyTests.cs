@@ -3,7 +3,7 @@ using static ResCoin.Scheduling.Tests.Fixtures;
 
 namespace ResCoin.Scheduling.Tests;
 
-/// <summary>The DESIGN.md properties, over at least 10 000 generated problems each (tolerance 1e-9 relative).</summary>
+/// <summary>The allocation properties of docs/design.md ("Caps"), over at least 10 000 generated problems each (tolerance 1e-9 relative).</summary>
 public sealed class AllocatorPropertyTests
 {
     private static readonly HeadroomPolicy[] s_policies = [HeadroomPolicy.None, HeadroomPolicy.ProportionalToTemplate, HeadroomPolicy.ProportionalToCredit];
