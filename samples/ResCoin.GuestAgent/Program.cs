@@ -10,23 +10,49 @@ using ResCoin.GuestAgent.Daemon;
 // Runs in the foreground, logs to stderr, stops cleanly on SIGTERM / Ctrl+C.
 var vsockPort = new Option<uint>("--vsock-port")
 {
-    Description = "vsock port to listen on (any CID; the host reaches it as vsock:GUEST_CID:PORT)",
+    Description = "vsock port to listen on (any CID; the host reaches it as vsock:GUEST_CID:PORT); keep it below 1024 so only root can bind it",
     DefaultValueFactory = _ => GuestAgentProtocol.DefaultPort,
 };
 var noVsock = new Option<bool>("--no-vsock") { Description = "do not listen on AF_VSOCK (then --tcp is required)" };
 var tcp = new Option<string?>("--tcp")
 {
-    Description = "also listen on TCP at ADDRESS:PORT (an IP address you name, e.g. 192.168.122.10:4588 or [fd00::5]:4588; port 0 picks one)",
+    Description = "also listen on TCP at ADDRESS:PORT (an IP address you name, e.g. 192.168.122.10:458 or [fd00::5]:458; port 0 picks one)",
     HelpName = "ADDRESS:PORT",
+};
+var host = new Option<string[]>("--host")
+{
+    Description = "a TCP peer address that is the ResCoin host (repeatable): its connections get the reserved slots and no per-source limit (over vsock the host is CID 2)",
+    HelpName = "ADDRESS",
+    AllowMultipleArgumentsPerToken = false,
+};
+var reserved = new Option<int>("--reserved-host-connections")
+{
+    Description = "connection slots only the host may use, on top of --max-connections",
+    DefaultValueFactory = _ => GuestAgentServerOptions.DefaultReservedHostConnections,
+};
+var perSource = new Option<int>("--max-connections-per-source")
+{
+    Description = "connections at once from one source that is not the host (one IP address, or one vsock CID)",
+    DefaultValueFactory = _ => GuestAgentServerOptions.DefaultMaxConnectionsPerSource,
+};
+var maxRequests = new Option<int>("--max-requests-per-connection")
+{
+    Description = "a connection is closed after this many answers",
+    DefaultValueFactory = _ => GuestAgentServerOptions.DefaultMaxRequestsPerConnection,
+};
+var idleTimeout = new Option<double>("--idle-timeout")
+{
+    Description = "seconds a connection may take to send its next request after an answer",
+    DefaultValueFactory = _ => 1,
 };
 var maxConnections = new Option<int>("--max-connections")
 {
-    Description = "connections served at once; more wait in the kernel backlog",
+    Description = "connections served at once (besides the host's reserved ones); a further one is closed at once",
     DefaultValueFactory = _ => GuestAgentServerOptions.DefaultMaxConnections,
 };
 var readTimeout = new Option<double>("--read-timeout")
 {
-    Description = "seconds a connection may take to send a whole request",
+    Description = "seconds a new connection may take to send its first whole request",
     DefaultValueFactory = _ => 5,
 };
 var memInfo = new Option<string>("--meminfo") { Description = "file to read on every request", DefaultValueFactory = _ => "/proc/meminfo", Hidden = true };
@@ -34,7 +60,7 @@ var verbose = new Option<bool>("--verbose", "-v") { Description = "log every ref
 
 var root = new RootCommand("ResCoin in-guest memory agent: answers the host's memory requests from /proc/meminfo over AF_VSOCK and/or TCP.")
 {
-    vsockPort, noVsock, tcp, maxConnections, readTimeout, memInfo, verbose,
+    vsockPort, noVsock, tcp, host, maxConnections, reserved, perSource, maxRequests, readTimeout, idleTimeout, memInfo, verbose,
 };
 root.SetAction(async (parse, invocationToken) =>
 {
@@ -56,14 +82,27 @@ root.SetAction(async (parse, invocationToken) =>
     {
         VsockPort = parse.GetValue(noVsock) ? null : parse.GetValue(vsockPort),
         MaxConnections = parse.GetValue(maxConnections),
+        ReservedHostConnections = parse.GetValue(reserved),
+        MaxConnectionsPerSource = parse.GetValue(perSource),
+        MaxRequestsPerConnection = parse.GetValue(maxRequests),
         MemInfoPath = parse.GetValue(memInfo)!,
     };
+    foreach (string address in parse.GetValue(host) ?? [])
+    {
+        if (!IPAddress.TryParse(address, out IPAddress? parsed) || parsed.Equals(IPAddress.Any) || parsed.Equals(IPAddress.IPv6Any))
+        {
+            return Fail($"--host: '{address}' is not the host's IP address (e.g. 192.168.122.1 or fd00::1)");
+        }
+
+        options.HostAddresses.Add(parsed);
+    }
+
     string? tcpText = parse.GetValue(tcp);
     if (tcpText is not null)
     {
         if (!TryParseListenAddress(tcpText, out IPEndPoint? endPoint))
         {
-            return Fail($"--tcp: '{tcpText}' is not ADDRESS:PORT with an IP address (e.g. 127.0.0.1:4588 or [fd00::5]:4588)");
+            return Fail($"--tcp: '{tcpText}' is not ADDRESS:PORT with an IP address (e.g. 127.0.0.1:458 or [fd00::5]:458)");
         }
 
         options.TcpEndPoint = endPoint;
@@ -76,9 +115,31 @@ root.SetAction(async (parse, invocationToken) =>
     }
 
     options.ReadTimeout = TimeSpan.FromSeconds(seconds);
+    double idle = parse.GetValue(idleTimeout);
+    if (!(idle > 0 && idle <= 3600))
+    {
+        return Fail($"--idle-timeout: {idle.ToString(CultureInfo.InvariantCulture)} must be more than 0 and at most 3600 seconds");
+    }
+
+    options.IdleTimeout = TimeSpan.FromSeconds(idle);
     if (options.MaxConnections is < 1 or > 65_536)
     {
         return Fail($"--max-connections: {options.MaxConnections} must be from 1 to 65536");
+    }
+
+    if (options.ReservedHostConnections is < 0 or > 1024)
+    {
+        return Fail($"--reserved-host-connections: {options.ReservedHostConnections} must be from 0 to 1024");
+    }
+
+    if (options.MaxConnectionsPerSource < 1 || options.MaxConnectionsPerSource > options.MaxConnections)
+    {
+        return Fail($"--max-connections-per-source: {options.MaxConnectionsPerSource} must be from 1 to --max-connections ({options.MaxConnections})");
+    }
+
+    if (options.MaxRequestsPerConnection is < 1 or > 1_000_000)
+    {
+        return Fail($"--max-requests-per-connection: {options.MaxRequestsPerConnection} must be from 1 to 1000000");
     }
 
     if (options.VsockPort is null && options.TcpEndPoint is null)
@@ -101,14 +162,14 @@ root.SetAction(async (parse, invocationToken) =>
         }
         catch (System.Net.Sockets.SocketException tcpError)
         {
-            return Fail($"cannot listen on tcp {options.TcpEndPoint}: {tcpError.Message}");
+            return Fail($"cannot listen on tcp {options.TcpEndPoint}: {tcpError.Message}{PrivilegeHint(tcpError)}");
         }
     }
     catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException)
     {
         return Fail(options.TcpEndPoint is not null && ex is System.Net.Sockets.SocketException
-            ? $"cannot listen on tcp {options.TcpEndPoint}: {ex.Message}"
-            : $"cannot listen on vsock port {options.VsockPort}: {ex.Message} (is the virtio vsock device and vmw_vsock_virtio_transport loaded?)");
+            ? $"cannot listen on tcp {options.TcpEndPoint}: {ex.Message}{PrivilegeHint(ex)}"
+            : $"cannot listen on vsock port {options.VsockPort}: {ex.Message}{(PrivilegeHint(ex) is { Length: > 0 } hint ? hint : " (is the virtio vsock device and vmw_vsock_virtio_transport loaded?)")}");
     }
 
     await using (server.ConfigureAwait(false))
@@ -206,6 +267,13 @@ static bool TryParseListenAddress(string text, out IPEndPoint? endPoint)
 
     return IPEndPoint.TryParse(text, out endPoint);
 }
+
+// Ports below 1024 are privileged on purpose (only root can stand in for the agent): say so when that is the reason.
+static string PrivilegeHint(Exception ex) =>
+    ex is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AccessDenied }
+        || ex.Message.Contains("Permission denied", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("EACCES", StringComparison.Ordinal)
+        ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE)"
+        : string.Empty;
 
 static int Fail(string message)
 {
