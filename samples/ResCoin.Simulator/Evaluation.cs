@@ -28,12 +28,17 @@ public static class Evaluation
     /// <summary>The number of VMs shown in the demand/allocation and credit charts.</summary>
     public const int ChartVms = 3;
 
-    /// <summary>Builds the scenario: the Bitbrains files or the built-in synthetic VMs.</summary>
+    /// <summary>Builds the scenario: the scenario file, the Bitbrains files or the built-in synthetic VMs.</summary>
     /// <param name="settings">The settings.</param>
     /// <returns>The scenario.</returns>
     public static SimulationScenario LoadScenario(SimulatorSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Scenario is not null)
+        {
+            return ScenarioFile.Load(settings.Scenario, settings.Periods);
+        }
+
         IReadOnlyList<VmWorkload> vms;
         TimeSpan period;
         if (settings.Trace is null)
@@ -63,7 +68,34 @@ public static class Evaluation
             throw new UserErrorException($"--periods: the shortest VM has only {shortest} periods (was {p})");
         }
 
-        return SimulationScenario.Create(vms, settings.CapacityFraction, period, settings.Periods ?? shortest);
+        return SimulationScenario.Create(vms, settings.CapacityFraction, period, settings.Periods ?? shortest, start: null, name: settings.Trace is null ? "built-in" : "trace");
+    }
+
+    /// <summary>
+    /// The shipped <see cref="SimulatorSettings.CompanionScenario"/> (embedded in the simulator), cut to
+    /// <see cref="SimulatorSettings.Periods"/> when that is shorter.
+    /// </summary>
+    /// <param name="settings">The settings.</param>
+    /// <returns>The scenario.</returns>
+    public static SimulationScenario LoadCompanion(SimulatorSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        string json = ReadShippedScenario(SimulatorSettings.CompanionScenario);
+        SimulationScenario full = ScenarioFile.Parse(json, AppContext.BaseDirectory, SimulatorSettings.CompanionScenario);
+        return settings.Periods is int p && p < full.Periods
+            ? ScenarioFile.Parse(json, AppContext.BaseDirectory, SimulatorSettings.CompanionScenario, p)
+            : full;
+    }
+
+    /// <summary>The text of a scenario file shipped in the simulator (<c>scenarios/NAME</c>).</summary>
+    /// <param name="name">The file name.</param>
+    /// <returns>The JSON.</returns>
+    public static string ReadShippedScenario(string name)
+    {
+        using Stream stream = typeof(Evaluation).Assembly.GetManifestResourceStream("scenarios/" + name)
+            ?? throw new InvalidOperationException($"The simulator was built without its scenario '{name}'.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
     }
 
     /// <summary>Creates a predictor by name (<c>oracle</c> reads the scenario's future).</summary>
@@ -78,7 +110,10 @@ public static class Evaluation
             : Prediction.Predictors.Create(name);
     }
 
-    /// <summary>The VMs whose demand most exceeds their CPU template (where policies differ most), at most <see cref="ChartVms"/>.</summary>
+    /// <summary>
+    /// The VMs shown in the charts, at most <see cref="ChartVms"/>: from each group the VM whose demand most exceeds its
+    /// CPU template, groups with the most excess first (then the next VMs overall if there are fewer groups).
+    /// </summary>
     /// <param name="scenario">The scenario.</param>
     /// <returns>Scenario indices, in scenario order.</returns>
     public static IReadOnlyList<int> PickChartVms(SimulationScenario scenario)
@@ -100,9 +135,21 @@ public static class Evaluation
 
         Array.Sort(excess, (a, b) => b.Excess != a.Excess ? b.Excess.CompareTo(a.Excess) : a.Index.CompareTo(b.Index));
         var pick = new List<int>();
-        for (int i = 0; i < Math.Min(ChartVms, n); i++)
+        var groups = new HashSet<int>();
+        foreach ((double _, int index) in excess)
         {
-            pick.Add(excess[i].Index);
+            if (pick.Count < ChartVms && groups.Add(scenario.GroupOf[index]))
+            {
+                pick.Add(index);
+            }
+        }
+
+        foreach ((double _, int index) in excess)
+        {
+            if (pick.Count < Math.Min(ChartVms, n) && !pick.Contains(index))
+            {
+                pick.Add(index);
+            }
         }
 
         pick.Sort();
@@ -113,16 +160,17 @@ public static class Evaluation
     /// <param name="settings">The settings.</param>
     /// <param name="scenario">The scenario.</param>
     /// <param name="console">Where progress goes.</param>
+    /// <param name="includePredictors">Whether to score the predictors too.</param>
     /// <param name="cancellationToken">Cancels the run.</param>
     /// <returns>The results, in the order asked for.</returns>
-    public static async Task<EvaluationResult> RunAsync(SimulatorSettings settings, SimulationScenario scenario, IAnsiConsole console, CancellationToken cancellationToken)
+    public static async Task<EvaluationResult> RunAsync(SimulatorSettings settings, SimulationScenario scenario, IAnsiConsole console, bool includePredictors, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(console);
         IReadOnlyList<int> record = PickChartVms(scenario);
         var policyRuns = new PolicyRun[settings.Policies.Count];
-        var predictions = new PredictionResult[settings.Predictors.Count];
+        var predictions = new PredictionResult[includePredictors ? settings.Predictors.Count : 0];
 
         await console.Progress()
             .AutoClear(false)
@@ -134,7 +182,7 @@ public static class Evaluation
                 {
                     int index = p;
                     string policy = settings.Policies[p];
-                    ProgressTask task = ctx.AddTask($"policy [bold]{policy}[/] ({settings.PolicyPredictor})", maxValue: scenario.Periods);
+                    ProgressTask task = ctx.AddTask($"{Markup.Escape(scenario.Name)}: policy [bold]{policy}[/] ({settings.PolicyPredictor})", maxValue: scenario.Periods);
                     work.Add(async ct =>
                     {
                         var options = new SimulationRunOptions
@@ -142,14 +190,15 @@ public static class Evaluation
                             Window = settings.Window,
                             RecordVms = record,
                             Progress = done => task.Increment(done),
+                            Configure = settings.Configure,
                         };
                         policyRuns[index] = await SimulationRunner.RunPolicyAsync(scenario, policy, CreatePredictor(settings.PolicyPredictor, scenario), options, ct).ConfigureAwait(false);
                         task.Value = task.MaxValue;
                     });
                 }
 
-                ProgressTask predictorTask = ctx.AddTask("predictors (one step ahead, true demand)", maxValue: settings.Predictors.Count);
-                for (int q = 0; q < settings.Predictors.Count; q++)
+                ProgressTask? predictorTask = includePredictors ? ctx.AddTask("predictors (one step ahead, true demand)", maxValue: settings.Predictors.Count) : null;
+                for (int q = 0; q < predictions.Length; q++)
                 {
                     int index = q;
                     string name = settings.Predictors[q];
@@ -157,7 +206,7 @@ public static class Evaluation
                     {
                         ct.ThrowIfCancellationRequested();
                         predictions[index] = PredictionEvaluator.Evaluate(scenario, () => CreatePredictor(name, scenario), record);
-                        predictorTask.Increment(1);
+                        predictorTask?.Increment(1);
                         return ValueTask.CompletedTask;
                     });
                 }

@@ -11,15 +11,28 @@ public static class HtmlReport
 {
     private const int ChartWidth = 1000;
 
-    /// <summary>Writes the report.</summary>
+    /// <summary>Writes the report (and, for the no-argument run, the shipped scenario's report in a subdirectory, linked from it).</summary>
     /// <param name="settings">The settings.</param>
     /// <param name="result">The results.</param>
+    /// <param name="companion">The shipped scenario's results, or null.</param>
     /// <returns>The path of report.html.</returns>
-    public static string Write(SimulatorSettings settings, EvaluationResult result)
+    public static string Write(SimulatorSettings settings, EvaluationResult result, EvaluationResult? companion = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(result);
-        string dir = settings.Out;
+        string? link = null;
+        if (companion is not null)
+        {
+            string sub = companion.Scenario.Name;
+            WriteOne(settings, companion, Path.Combine(settings.Out, sub), null);
+            link = $"<p>Also run: <a href=\"{Enc(sub)}/report.html\">the {Enc(sub)} scenario</a> (scenarios/{Enc(SimulatorSettings.CompanionScenario)}).</p>";
+        }
+
+        return WriteOne(settings, result, settings.Out, link);
+    }
+
+    private static string WriteOne(SimulatorSettings settings, EvaluationResult result, string dir, string? extra)
+    {
         Directory.CreateDirectory(dir);
         SimulationScenario s = result.Scenario;
         int window = ChartWindow(s);
@@ -28,14 +41,25 @@ public static class HtmlReport
             .Append("body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}table{border-collapse:collapse;margin:1em 0}")
             .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f0f0f0}td.l,th.l{text-align:left}")
             .Append("td.best{color:#080;font-weight:bold}img{max-width:100%;border:1px solid #ddd;margin:.5em 0}</style></head><body>")
-            .Append("<h1>ResCoin simulation report</h1>");
-        html.Append("<p>").Append(Enc(settings.Trace is null ? $"Built-in synthetic scenario, seed {settings.Seed}" : $"Bitbrains traces from {settings.Trace}"))
-            .Append(Enc(FormattableString.Invariant($": {s.Vms.Count} VMs, {s.Periods} periods of {s.Period.TotalSeconds:F0} s, capacity fraction {settings.CapacityFraction}, window {settings.Window}. ")))
-            .Append("Capacity: ").Append(Enc(ConsoleReport.CapacityText(s))).Append(". Every policy ran the real <code>ResCoinController</code> with predictor <b>")
-            .Append(Enc(settings.PolicyPredictor)).Append("</b> on the same demand, capacity and templates.</p>");
+            .Append("<h1>ResCoin simulation report: ").Append(Enc(s.Name)).Append("</h1>");
+        bool file = ConsoleReport.IsFile(settings, s);
+        html.Append("<p>").Append(Enc(ConsoleReport.SourceText(settings, s, TimeSpan.Zero)))
+            .Append(Enc(FormattableString.Invariant($": {s.Vms.Count} VMs ({ConsoleReport.GroupsText(s)}), {s.Periods} periods of {s.Period.TotalSeconds:F0} s")))
+            .Append(Enc(file ? ". " : FormattableString.Invariant($", capacity fraction {settings.CapacityFraction}. ")))
+            .Append("Capacity: ").Append(Enc(ConsoleReport.CapacityText(s))).Append(". Credit: ").Append(Enc(ConsoleReport.CreditText(settings)))
+            .Append(". Every policy ran the real <code>ResCoinController</code> with predictor <b>")
+            .Append(Enc(settings.PolicyPredictor)).Append("</b> on the same demand, capacity and templates; the simulated host serves CPU by weighted water-filling under the caps (as CFS does with shares and quotas), other resources up to their caps.</p>");
+        if (extra is not null)
+        {
+            html.Append(extra);
+        }
 
         html.Append("<h2>Policies</h2>");
         AppendPolicyTable(html, result);
+        html.Append("<p><small>burst / burst p5: mean and 5th percentile of served ÷ demanded over the (VM, period) pairs where the VM wants more than its template after averaging less than it over the previous ")
+            .Append(SimulatedHost.DefaultBurstLookback).Append(" periods. VM p5: 5th percentile over VMs of served ÷ demanded over the run. Entitlement violation: served &lt; min(demand, template).</small></p>");
+        html.Append("<h2>Groups</h2><p>Mean over each group's VMs of served ÷ demanded over the run.</p>");
+        AppendGroupTable(html, result);
         string unmet = Save(dir, "policies-unmet.png", UnmetChart(result), ChartWidth, 380);
         html.Append(Img(unmet, "unmet demand per policy and resource"));
 
@@ -49,8 +73,8 @@ public static class HtmlReport
             }
         }
 
-        html.Append("<h2>Demand vs allocation (CPU)</h2><p>")
-            .Append(Enc(FormattableString.Invariant($"The {result.RecordedVms.Count} VMs whose demand most exceeds their CPU template; first {window} periods. Grey: demand; colour: allocation in force; dashed: template.")))
+        html.Append("<h2>Demand, service and caps (CPU)</h2><p>")
+            .Append(Enc(FormattableString.Invariant($"From each group the VM whose demand most exceeds its CPU template ({result.RecordedVms.Count} VMs); first {window} periods. Grey: demand; colour: served; dotted: the cap in force (at the top of the chart: no cap); dashed: template.")))
             .Append("</p>");
         foreach (PolicyRun run in result.Policies)
         {
@@ -69,15 +93,16 @@ public static class HtmlReport
 
         if (rescoin is not null)
         {
-            html.Append("<h2>Credit over time (rescoin, CPU)</h2><p>Credit = sum over the last window of (template − usage): positive while a VM uses less than its entitlement; it is the weight that divides spare capacity under contention.</p>");
+            html.Append("<h2>Credit over time (rescoin, CPU)</h2><p>")
+                .Append(Enc($"Credit ({ConsoleReport.CreditText(settings)}): what a VM saved by using less than its template; under contention it raises the VM's weight.")).Append("</p>");
             string f = Save(dir, "credit.png", CreditChart(result, rescoin, window), ChartWidth, 380);
             html.Append(Img(f, "credit over time"));
         }
 
-        html.Append("<h2>Predictors</h2><p>One step ahead on the true (unthrottled) demand of every VM.</p>");
-        AppendPredictorTable(html, result);
         if (result.Predictions.Count > 0)
         {
+            html.Append("<h2>Predictors</h2><p>One step ahead on the true (unthrottled) demand of every VM.</p>");
+            AppendPredictorTable(html, result);
             string e = Save(dir, "prediction-error.png", PredictionErrorChart(result), ChartWidth, 380);
             html.Append(Img(e, "prediction error"));
             if (result.RecordedVms.Count > 0)
@@ -87,7 +112,7 @@ public static class HtmlReport
             }
         }
 
-        html.Append("<p><small>Generated by rescoin-sim. Metrics as defined in DESIGN.md (Evaluation metrics).</small></p></body></html>");
+        html.Append("<p><small>Generated by rescoin-sim. Metrics as defined in the ResCoin.Simulation README (Evaluation metrics).</small></p></body></html>");
         string path = Path.Combine(dir, "report.html");
         File.WriteAllText(path, html.ToString());
         return path;
@@ -115,7 +140,7 @@ public static class HtmlReport
 
     private static void AppendPolicyTable(StringBuilder html, EvaluationResult result)
     {
-        html.Append("<table><tr><th class=l>resource</th><th class=l>policy</th><th>unmet demand</th><th>entitlement violations</th><th>Jain (per period)</th><th>Jain (run)</th><th>utilization</th><th>churn</th></tr>");
+        html.Append("<table><tr><th class=l>resource</th><th class=l>policy</th><th>unmet demand</th><th>entitlement violations</th><th>burst</th><th>burst p5</th><th>VM p5</th><th>Jain (per period)</th><th>Jain (run)</th><th>utilization</th><th>churn</th></tr>");
         foreach (ResourceKind kind in ResourceKinds.All)
         {
             if (!result.Scenario.Resources.Contains(kind))
@@ -129,6 +154,9 @@ public static class HtmlReport
                 html.Append("<tr><td class=l>").Append(ResourceKinds.Name(kind)).Append("</td><td class=l>").Append(Enc(run.Policy)).Append("</td>")
                     .Append(Cell(Units.Percent(m.UnmetDemand), IsBest(result, kind, run, x => -x.UnmetDemand)))
                     .Append(Cell(Units.Percent(m.EntitlementViolations), IsBest(result, kind, run, x => -x.EntitlementViolations)))
+                    .Append(Cell(Units.Ratio(m.BurstSatisfaction), IsBest(result, kind, run, x => x.BurstSatisfaction)))
+                    .Append(Cell(Units.Ratio(m.BurstSatisfactionP5), IsBest(result, kind, run, x => x.BurstSatisfactionP5)))
+                    .Append(Cell(Units.Ratio(m.PerVmP5), IsBest(result, kind, run, x => x.PerVmP5)))
                     .Append(Cell(Units.Ratio(m.JainSatisfaction), IsBest(result, kind, run, x => x.JainSatisfaction)))
                     .Append(Cell(Units.Ratio(m.JainSatisfactionRun), IsBest(result, kind, run, x => x.JainSatisfactionRun)))
                     .Append(Cell(Units.Percent(m.Utilization), IsBest(result, kind, run, x => x.Utilization)))
@@ -140,15 +168,57 @@ public static class HtmlReport
         html.Append("</table>");
     }
 
+    private static void AppendGroupTable(StringBuilder html, EvaluationResult result)
+    {
+        html.Append("<table><tr><th class=l>resource</th><th class=l>group</th>");
+        foreach (PolicyRun run in result.Policies)
+        {
+            html.Append("<th>").Append(Enc(run.Policy)).Append("</th>");
+        }
+
+        html.Append("</tr>");
+        IReadOnlyList<string> groups = result.Scenario.Groups;
+        foreach (ResourceKind kind in ResourceKinds.All)
+        {
+            if (!result.Scenario.Resources.Contains(kind))
+            {
+                continue;
+            }
+
+            for (int g = 0; g < groups.Count; g++)
+            {
+                double best = double.MinValue;
+                foreach (PolicyRun run in result.Policies)
+                {
+                    double v = run.Metrics.GetGroupServed(g, kind);
+                    best = double.IsNaN(v) ? best : Math.Max(best, v);
+                }
+
+                html.Append("<tr><td class=l>").Append(ResourceKinds.Name(kind)).Append("</td><td class=l>").Append(Enc(groups[g])).Append("</td>");
+                foreach (PolicyRun run in result.Policies)
+                {
+                    double v = run.Metrics.GetGroupServed(g, kind);
+                    html.Append(Cell(Units.Ratio(v), v >= best));
+                }
+
+                html.Append("</tr>");
+            }
+        }
+
+        html.Append("</table>");
+    }
+
     private static bool IsBest(EvaluationResult result, ResourceKind kind, PolicyRun run, Func<ResourceMetrics, double> score)
     {
         double best = double.MinValue;
         foreach (PolicyRun r in result.Policies)
         {
-            best = Math.Max(best, score(r.Metrics[kind]));
+            double v = score(r.Metrics[kind]);
+            best = double.IsNaN(v) ? best : Math.Max(best, v);
         }
 
-        return score(run.Metrics[kind]) >= best;
+        double mine = score(run.Metrics[kind]);
+        return !double.IsNaN(mine) && mine >= best;
     }
 
     private static string Cell(string text, bool best) => best ? $"<td class=best>{Enc(text)}</td>" : $"<td>{Enc(text)}</td>";
@@ -284,11 +354,29 @@ public static class HtmlReport
             demand.LegendText = "demand";
             demand.Color = Colors.Gray;
             demand.LineWidth = 2;
-            var alloc = plot.Add.ScatterLine(xs, run.GetCpuAllocation(k)[..window].ToArray());
-            alloc.LegendText = "allocation";
-            alloc.ConnectStyle = ConnectStyle.StepHorizontal;
-            alloc.Color = PolicyColor(IndexOf(result, run));
-            alloc.LineWidth = 1.5f;
+            var servedLine = plot.Add.ScatterLine(xs, run.GetCpuServed(k)[..window].ToArray());
+            servedLine.LegendText = "served";
+            servedLine.Color = PolicyColor(IndexOf(result, run));
+            servedLine.LineWidth = 1.5f;
+            double top = Math.Min(result.Scenario.Capacity.Cpu, double.IsNaN(result.Scenario.Limits[vm].Cpu) ? result.Scenario.Capacity.Cpu : result.Scenario.Limits[vm].Cpu);
+            double[] caps = run.GetCpuCap(k)[..window].ToArray();
+            bool anyCap = false;
+            for (int t = 0; t < caps.Length; t++)
+            {
+                anyCap |= !double.IsNaN(caps[t]);
+                caps[t] = double.IsNaN(caps[t]) ? top : Math.Min(caps[t], top);
+            }
+
+            if (anyCap)
+            {
+                var cap = plot.Add.ScatterLine(xs, caps);
+                cap.LegendText = "cap";
+                cap.ConnectStyle = ConnectStyle.StepHorizontal;
+                cap.Color = PolicyColor(IndexOf(result, run)).WithAlpha(0.7);
+                cap.LinePattern = LinePattern.Dotted;
+                cap.LineWidth = 1.5f;
+            }
+
             var template = plot.Add.HorizontalLine(result.Scenario.Templates[vm].Cpu);
             template.LinePattern = LinePattern.Dashed;
             template.Color = Colors.Black;
@@ -333,7 +421,7 @@ public static class HtmlReport
         zero.Color = Colors.Black;
         zero.LineWidth = 1;
         plot.ShowLegend(Alignment.UpperRight, Orientation.Horizontal);
-        plot.Title("CPU credit under rescoin (sum over the window of template − usage)");
+        plot.Title("CPU credit under rescoin (template − usage, accumulated)");
         plot.XLabel("time (hours)");
         plot.YLabel("credit (core-periods)");
         return plot;

@@ -7,24 +7,75 @@ namespace ResCoin.Simulator;
 public static class JsonReport
 {
     /// <summary>The schema version written in <c>schemaVersion</c>.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary>Writes the report.</summary>
     /// <param name="stream">The destination.</param>
     /// <param name="settings">The settings the run used.</param>
     /// <param name="result">The results.</param>
-    public static void Write(Stream stream, SimulatorSettings settings, EvaluationResult result)
+    /// <param name="companion">The shipped scenario's results that the no-argument run adds (under <c>comparisons</c>), or null.</param>
+    public static void Write(Stream stream, SimulatorSettings settings, EvaluationResult result, EvaluationResult? companion = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(result);
         using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
-        SimulationScenario s = result.Scenario;
         w.WriteStartObject();
         w.WriteNumber("schemaVersion", SchemaVersion);
+        WriteScenario(w, settings, result.Scenario);
+        WritePolicies(w, result);
+
+        w.WriteStartArray("predictors");
+        foreach (PredictionResult p in result.Predictions)
+        {
+            w.WriteStartObject();
+            w.WriteString("predictor", p.Predictor);
+            w.WriteStartObject("resources");
+            foreach (ResourceKind kind in ResourceKinds.All)
+            {
+                if (result.Scenario.Resources.Contains(kind))
+                {
+                    w.WritePropertyName(ResourceKinds.Name(kind));
+                    WriteError(w, p[kind]);
+                }
+            }
+
+            w.WriteEndObject();
+            w.WritePropertyName("rawCpuGhz");
+            if (p.RawCpuGhz.Count > 0)
+            {
+                WriteError(w, p.RawCpuGhz);
+            }
+            else
+            {
+                w.WriteNullValue();
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteStartArray("comparisons");
+        if (companion is not null)
+        {
+            w.WriteStartObject();
+            WriteScenario(w, settings, companion.Scenario);
+            WritePolicies(w, companion);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+        w.Flush();
+    }
+
+    private static void WriteScenario(Utf8JsonWriter w, SimulatorSettings settings, SimulationScenario s)
+    {
+        bool file = ConsoleReport.IsFile(settings, s);
         w.WriteStartObject("scenario");
-        w.WriteString("source", settings.Trace is null ? "synthetic" : "trace");
-        if (settings.Trace is null)
+        w.WriteString("name", s.Name);
+        w.WriteString("source", file ? "file" : settings.Trace is null ? "synthetic" : "trace");
+        if (settings.Trace is null || file)
         {
             w.WriteNull("trace");
         }
@@ -33,12 +84,32 @@ public static class JsonReport
             w.WriteString("trace", settings.Trace);
         }
 
+        if (file)
+        {
+            w.WriteString("scenarioFile", settings.Scenario ?? "scenarios/" + SimulatorSettings.CompanionScenario);
+        }
+        else
+        {
+            w.WriteNull("scenarioFile");
+        }
+
         w.WriteNumber("seed", settings.Seed);
         w.WriteNumber("vms", s.Vms.Count);
         w.WriteNumber("periods", s.Periods);
         w.WriteNumber("periodSeconds", s.Period.TotalSeconds);
-        w.WriteNumber("capacityFraction", settings.CapacityFraction);
+        if (file)
+        {
+            w.WriteNull("capacityFraction");
+        }
+        else
+        {
+            w.WriteNumber("capacityFraction", settings.CapacityFraction);
+        }
+
+        w.WriteString("credit", settings.Credit == Scheduling.CreditMode.Bucket ? "bucket" : "window");
+        w.WriteNumber("bucketCapPeriods", settings.BucketCapPeriods);
         w.WriteNumber("window", settings.Window);
+        w.WriteNumber("burstLookback", SimulatedHost.DefaultBurstLookback);
         w.WriteString("policyPredictor", settings.PolicyPredictor);
         w.WriteStartArray("resources");
         foreach (ResourceKind kind in ResourceKinds.All)
@@ -62,6 +133,13 @@ public static class JsonReport
         w.WriteStartObject("templateSum");
         WriteVector(w, s, templateSum);
         w.WriteEndObject();
+        w.WriteStartArray("groups");
+        foreach (string g in s.Groups)
+        {
+            w.WriteStringValue(g);
+        }
+
+        w.WriteEndArray();
         w.WriteStartArray("vmNames");
         foreach (VmWorkload vm in s.Vms)
         {
@@ -70,7 +148,11 @@ public static class JsonReport
 
         w.WriteEndArray();
         w.WriteEndObject();
+    }
 
+    private static void WritePolicies(Utf8JsonWriter w, EvaluationResult result)
+    {
+        SimulationScenario s = result.Scenario;
         w.WriteStartArray("policies");
         foreach (PolicyRun run in result.Policies)
         {
@@ -89,6 +171,10 @@ public static class JsonReport
                 w.WriteStartObject(ResourceKinds.Name(kind));
                 Number(w, "unmetDemand", m.UnmetDemand);
                 Number(w, "entitlementViolations", m.EntitlementViolations);
+                Number(w, "burstSatisfaction", m.BurstSatisfaction);
+                Number(w, "burstSatisfactionP5", m.BurstSatisfactionP5);
+                w.WriteNumber("burstPairs", m.BurstPairs);
+                Number(w, "perVmP5", m.PerVmP5);
                 Number(w, "jainSatisfaction", m.JainSatisfaction);
                 Number(w, "jainSatisfactionRun", m.JainSatisfactionRun);
                 Number(w, "utilization", m.Utilization);
@@ -97,43 +183,26 @@ public static class JsonReport
             }
 
             w.WriteEndObject();
-            w.WriteEndObject();
-        }
-
-        w.WriteEndArray();
-
-        w.WriteStartArray("predictors");
-        foreach (PredictionResult p in result.Predictions)
-        {
-            w.WriteStartObject();
-            w.WriteString("predictor", p.Predictor);
-            w.WriteStartObject("resources");
-            foreach (ResourceKind kind in ResourceKinds.All)
+            w.WriteStartObject("groups");
+            for (int g = 0; g < s.Groups.Count; g++)
             {
-                if (s.Resources.Contains(kind))
+                w.WriteStartObject(s.Groups[g]);
+                foreach (ResourceKind kind in ResourceKinds.All)
                 {
-                    w.WritePropertyName(ResourceKinds.Name(kind));
-                    WriteError(w, p[kind]);
+                    if (s.Resources.Contains(kind))
+                    {
+                        Number(w, ResourceKinds.Name(kind), run.Metrics.GetGroupServed(g, kind));
+                    }
                 }
+
+                w.WriteEndObject();
             }
 
             w.WriteEndObject();
-            w.WritePropertyName("rawCpuGhz");
-            if (p.RawCpuGhz.Count > 0)
-            {
-                WriteError(w, p.RawCpuGhz);
-            }
-            else
-            {
-                w.WriteNullValue();
-            }
-
             w.WriteEndObject();
         }
 
         w.WriteEndArray();
-        w.WriteEndObject();
-        w.Flush();
     }
 
     private static void WriteVector(Utf8JsonWriter w, SimulationScenario s, ResourceVector v)

@@ -13,13 +13,18 @@ public static class SimulatorApp
     /// <summary>Exit code for a user error (bad option, missing or malformed trace).</summary>
     public const int UserErrorExitCode = 2;
 
+    private const int RedirectedWidth = 150;
+
     private static readonly Option<string?> s_trace = new("--trace") { Description = "Replay Bitbrains-format traces from DIR (*.csv or *.csv.gz, one VM per file) instead of the built-in scenario.", HelpName = "DIR" };
+    private static readonly Option<string?> s_scenario = new("--scenario") { Description = "Run the host and VM groups described in a scenario file (JSON; schema in the README) instead of the built-in scenario.", HelpName = "FILE" };
     private static readonly Option<int?> s_vms = new("--vms") { Description = "Number of VMs: the first N trace files in numeric order (default: all), or N synthetic VMs (default 12).", HelpName = "N" };
     private static readonly Option<int?> s_periods = new("--periods") { Description = "Number of periods to simulate (default: the whole trace, or 720 synthetic periods).", HelpName = "N" };
-    private static readonly Option<double> s_capacityFraction = new("--capacity-fraction") { Description = "Host capacity per resource = F x sum over VMs of the VM's 95th-percentile demand.", HelpName = "F", DefaultValueFactory = _ => SimulatorSettings.DefaultCapacityFraction };
-    private static readonly Option<int> s_window = new("--window") { Description = "Credit window, in periods.", HelpName = "K", DefaultValueFactory = _ => ResCoinOptions.DefaultWindow };
-    private static readonly Option<string?> s_policies = new("--policies") { Description = "Comma-separated policies to compare (default: rescoin,static,share,drf).", HelpName = "a,b" };
-    private static readonly Option<string?> s_predictors = new("--predictors") { Description = "Comma-separated predictors to score (default: last,ewma,holt,fastslow,percentile,adaptive; also: oracle). The first one given is also the predictor every policy runs with (default: ewma).", HelpName = "a,b" };
+    private static readonly Option<double> s_capacityFraction = new("--capacity-fraction") { Description = "Host capacity per resource = F x sum over VMs of the VM's 95th-percentile demand (traces and the built-in scenario; a scenario file states its capacity).", HelpName = "F", DefaultValueFactory = _ => SimulatorSettings.DefaultCapacityFraction };
+    private static readonly Option<string> s_credit = new("--credit") { Description = "How credit is kept: bucket (accrues template - usage, capped at --bucket-cap periods of template) or window (sum over the last --window periods).", HelpName = "bucket|window", DefaultValueFactory = _ => "bucket" };
+    private static readonly Option<double> s_bucketCap = new("--bucket-cap") { Description = "Credit bucket size, in periods of template.", HelpName = "P", DefaultValueFactory = _ => ResCoinOptions.DefaultBucketCapPeriods };
+    private static readonly Option<int> s_window = new("--window") { Description = "Credit window, in periods (with --credit window).", HelpName = "K", DefaultValueFactory = _ => ResCoinOptions.DefaultWindow };
+    private static readonly Option<string?> s_policies = new("--policies") { Description = "Comma-separated policies to compare (default: rescoin,none,static,share,drf).", HelpName = "a,b" };
+    private static readonly Option<string?> s_predictors = new("--predictors") { Description = "Comma-separated predictors to score (default: last,ewma,holt,fastslow,percentile,adaptive; also: oracle). The first one given is also the predictor every policy runs with (default: " + ResCoinOptions.DefaultPredictor + ").", HelpName = "a,b" };
     private static readonly Option<int> s_seed = new("--seed") { Description = "Seed of the synthetic workloads.", HelpName = "S", DefaultValueFactory = _ => SimulatorSettings.DefaultSeed };
     private static readonly Option<string?> s_json = new("--json") { Description = "Write every metric as JSON to FILE (schema in the README).", HelpName = "FILE" };
     private static readonly Option<string> s_out = new("--out") { Description = "Directory for report.html and its PNG charts.", HelpName = "DIR", DefaultValueFactory = _ => "out" };
@@ -65,9 +70,19 @@ public static class SimulatorApp
                 ColorSystem = ReferenceEquals(output, Console.Out) ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
                 Interactive = ReferenceEquals(output, Console.Out) ? InteractionSupport.Detect : InteractionSupport.No,
             });
+            if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected)
+            {
+                console.Profile.Width = RedirectedWidth; // the policy table is wide; 80 columns would wrap every cell
+            }
+
             return await RunAsync(settings, console, cancellationToken).ConfigureAwait(false);
         }
         catch (UserErrorException e)
+        {
+            await error.WriteLineAsync($"rescoin-sim: error: {e.Message}").ConfigureAwait(false);
+            return UserErrorExitCode;
+        }
+        catch (ScenarioFormatException e)
         {
             await error.WriteLineAsync($"rescoin-sim: error: {e.Message}").ConfigureAwait(false);
             return UserErrorExitCode;
@@ -113,7 +128,7 @@ public static class SimulatorApp
     {
         var root = new RootCommand("ResCoin simulator: runs the real ResCoin controller against a simulated host for every policy and predictor, prints a comparison and writes an HTML report with charts.")
         {
-            s_trace, s_vms, s_periods, s_capacityFraction, s_window, s_policies, s_predictors, s_seed, s_json, s_out,
+            s_trace, s_scenario, s_vms, s_periods, s_capacityFraction, s_credit, s_bucketCap, s_window, s_policies, s_predictors, s_seed, s_json, s_out,
         };
         root.SetAction(_ => 0);
         return root;
@@ -130,6 +145,36 @@ public static class SimulatorApp
         if (trace is not null && !Directory.Exists(trace))
         {
             throw new UserErrorException($"--trace: directory not found: {trace}");
+        }
+
+        string? scenario = parse.GetValue(s_scenario);
+        if (scenario is not null && scenario.Length == 0)
+        {
+            throw new UserErrorException("--scenario: the file name is empty");
+        }
+
+        if (scenario is not null && trace is not null)
+        {
+            throw new UserErrorException("--scenario: give either --scenario or --trace, not both");
+        }
+
+        if (scenario is not null && !File.Exists(scenario))
+        {
+            throw new UserErrorException($"--scenario: file not found: {scenario}");
+        }
+
+        string creditText = parse.GetValue(s_credit) ?? "bucket";
+        CreditMode credit = creditText.Trim().ToLowerInvariant() switch
+        {
+            "bucket" => CreditMode.Bucket,
+            "window" => CreditMode.SlidingWindow,
+            _ => throw new UserErrorException($"--credit: unknown mode '{creditText}'; valid: bucket, window"),
+        };
+
+        double bucketCap = parse.GetValue(s_bucketCap);
+        if (!(bucketCap >= 0 && bucketCap <= 10_000_000))
+        {
+            throw new UserErrorException($"--bucket-cap: must be between 0 and 10000000 periods (was {bucketCap.ToString(CultureInfo.InvariantCulture)})");
         }
 
         int? vms = parse.GetValue(s_vms);
@@ -176,6 +221,9 @@ public static class SimulatorApp
         return new SimulatorSettings
         {
             Trace = trace,
+            Scenario = scenario,
+            Credit = credit,
+            BucketCapPeriods = bucketCap,
             Vms = vms,
             Periods = periods,
             CapacityFraction = fraction,
@@ -228,18 +276,27 @@ public static class SimulatorApp
     private static async Task<int> RunAsync(SimulatorSettings settings, IAnsiConsole console, CancellationToken cancellationToken)
     {
         long started = TimeProvider.System.GetTimestamp();
-        SimulationScenario scenario = await console.Status().StartAsync(
-            settings.Trace is null ? "Generating the built-in scenario…" : "Reading traces…",
-            _ => Task.Run(() => Evaluation.LoadScenario(settings), cancellationToken)).ConfigureAwait(false);
+        string loading = settings.Trace is not null ? "Reading traces…" : settings.Scenario is not null ? "Reading the scenario file…" : "Generating the built-in scenario…";
+        SimulationScenario scenario = await console.Status().StartAsync(loading, _ => Task.Run(() => Evaluation.LoadScenario(settings), cancellationToken)).ConfigureAwait(false);
         TimeSpan loadTime = TimeProvider.System.GetElapsedTime(started);
         ConsoleReport.WriteScenario(console, settings, scenario, loadTime);
 
-        EvaluationResult result = await Evaluation.RunAsync(settings, scenario, console, cancellationToken).ConfigureAwait(false);
-        TimeSpan total = TimeProvider.System.GetElapsedTime(started);
-
+        EvaluationResult result = await Evaluation.RunAsync(settings, scenario, console, includePredictors: true, cancellationToken).ConfigureAwait(false);
         ConsoleReport.WritePolicies(console, result);
+        ConsoleReport.WriteGroups(console, result);
         ConsoleReport.WritePredictors(console, result);
 
+        EvaluationResult? companion = null;
+        if (settings.RunCompanion)
+        {
+            SimulationScenario other = Evaluation.LoadCompanion(settings);
+            ConsoleReport.WriteScenario(console, settings, other, TimeSpan.Zero);
+            companion = await Evaluation.RunAsync(settings, other, console, includePredictors: false, cancellationToken).ConfigureAwait(false);
+            ConsoleReport.WritePolicies(console, companion);
+            ConsoleReport.WriteGroups(console, companion);
+        }
+
+        TimeSpan total = TimeProvider.System.GetElapsedTime(started);
         if (settings.Json is not null)
         {
             string? dir = Path.GetDirectoryName(Path.GetFullPath(settings.Json));
@@ -250,13 +307,13 @@ public static class SimulatorApp
 
             await using (FileStream f = File.Create(settings.Json))
             {
-                JsonReport.Write(f, settings, result);
+                JsonReport.Write(f, settings, result, companion);
             }
 
             console.MarkupLineInterpolated($"JSON metrics: [bold]{settings.Json}[/]");
         }
 
-        string report = HtmlReport.Write(settings, result);
+        string report = HtmlReport.Write(settings, result, companion);
         console.MarkupLineInterpolated($"Report: [bold]{report}[/]");
         console.MarkupLineInterpolated($"Done in {total.TotalSeconds:F1} s (loading {loadTime.TotalSeconds:F1} s).");
         return 0;

@@ -12,8 +12,18 @@ public sealed class SimulationRunOptions
     /// <summary>Where the credit allocator puts idle capacity.</summary>
     public HeadroomPolicy Headroom { get; set; } = HeadroomPolicy.ProportionalToTemplate;
 
-    /// <summary>Scenario indices of the VMs whose CPU demand, allocation and credit are recorded per period (for charts).</summary>
+    /// <summary>Scenario indices of the VMs whose CPU demand, served amount, cap, weight and credit are recorded per period (for charts).</summary>
     public IReadOnlyList<int> RecordVms { get; set; } = [];
+
+    /// <summary>The look-back of the <c>burstSatisfaction</c> metric, in periods (<see cref="SimulatedHost.DefaultBurstLookback"/>).</summary>
+    public int BurstLookback { get; set; } = SimulatedHost.DefaultBurstLookback;
+
+    /// <summary>
+    /// Changes the controller's options after the simulator has filled them in (period, capacity, templates, window…);
+    /// null for none. The simulated host divides the controller's <see cref="ResCoinOptions.WeightedResources"/> by
+    /// weight, and the <c>rescoin</c> allocator uses its <see cref="ResCoinOptions.Weighting"/>.
+    /// </summary>
+    public Action<ResCoinOptions>? Configure { get; set; }
 
     /// <summary>Called every so many periods with the number of periods done since the last call.</summary>
     public Action<int>? Progress { get; set; }
@@ -23,11 +33,13 @@ public sealed class SimulationRunOptions
 public sealed class PolicyRun
 {
     private readonly double[][] _demand;
-    private readonly double[][] _allocation;
+    private readonly double[][] _served;
+    private readonly double[][] _cap;
+    private readonly double[][] _weight;
     private readonly double[][] _credit;
     private readonly double[][] _jain;
 
-    internal PolicyRun(string policy, string predictor, PolicyMetrics metrics, TimeSpan elapsed, int[] recordVms, double[][] demand, double[][] allocation, double[][] credit, double[][] jain)
+    internal PolicyRun(string policy, string predictor, PolicyMetrics metrics, TimeSpan elapsed, int[] recordVms, double[][] demand, double[][] served, double[][] cap, double[][] weight, double[][] credit, double[][] jain)
     {
         Policy = policy;
         Predictor = predictor;
@@ -35,7 +47,9 @@ public sealed class PolicyRun
         Elapsed = elapsed;
         RecordedVms = recordVms;
         _demand = demand;
-        _allocation = allocation;
+        _served = served;
+        _cap = cap;
+        _weight = weight;
         _credit = credit;
         _jain = jain;
     }
@@ -60,10 +74,20 @@ public sealed class PolicyRun
     /// <returns>Cores per period.</returns>
     public ReadOnlySpan<double> GetCpuDemand(int recorded) => _demand[recorded];
 
-    /// <summary>A recorded VM's CPU allocation in force during each period.</summary>
+    /// <summary>What a recorded VM was served of CPU in each period.</summary>
     /// <param name="recorded">The position in <see cref="RecordedVms"/>.</param>
     /// <returns>Cores per period.</returns>
-    public ReadOnlySpan<double> GetCpuAllocation(int recorded) => _allocation[recorded];
+    public ReadOnlySpan<double> GetCpuServed(int recorded) => _served[recorded];
+
+    /// <summary>A recorded VM's CPU cap in force during each period (NaN: no cap).</summary>
+    /// <param name="recorded">The position in <see cref="RecordedVms"/>.</param>
+    /// <returns>Cores per period.</returns>
+    public ReadOnlySpan<double> GetCpuCap(int recorded) => _cap[recorded];
+
+    /// <summary>A recorded VM's CPU weight in force during each period (1 = the kernel's default).</summary>
+    /// <param name="recorded">The position in <see cref="RecordedVms"/>.</param>
+    /// <returns>The weight per period.</returns>
+    public ReadOnlySpan<double> GetCpuWeight(int recorded) => _weight[recorded];
 
     /// <summary>A recorded VM's CPU credit at the end of each period.</summary>
     /// <param name="recorded">The position in <see cref="RecordedVms"/>.</param>
@@ -82,9 +106,10 @@ public static class SimulationRunner
     private const int ProgressEvery = 64;
 
     /// <summary>
-    /// Simulates every period of the scenario under one policy: each period the controller samples the host
-    /// (usage = min(demand, allocation in force)), updates credits, predicts, allocates and applies the plan,
-    /// which governs the next period. The first period runs at the templates.
+    /// Runs one policy over the whole scenario on a fresh <see cref="SimulatedHost"/>: each period the host serves
+    /// the VMs' true demand under the caps and weights in force, then the real <see cref="ResCoinController"/> samples
+    /// it, updates credits, predicts, allocates and applies the plan, which governs the next period. The first period
+    /// runs without caps at default weights (as does every period under <see cref="Allocators.None"/>).
     /// </summary>
     /// <param name="scenario">The scenario (the same for every policy).</param>
     /// <param name="policy">The policy name (<see cref="Allocators.Names"/>).</param>
@@ -98,10 +123,8 @@ public static class SimulationRunner
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(predictor);
+        ArgumentNullException.ThrowIfNull(policy);
         options ??= new SimulationRunOptions();
-        IAllocator allocator = Allocators.Create(policy, options.Headroom);
-        var clock = new SimulationClock(scenario.Start);
-        var host = new SimulatedHost(scenario, clock);
         var controllerOptions = new ResCoinOptions
         {
             Period = scenario.Period,
@@ -112,7 +135,7 @@ public static class SimulationRunner
             // The controller uses the predictor instance it is given; the option only has to name a registered
             // predictor to pass validation (the simulator's "oracle" is not in the registry).
             Predictor = IsRegistered(predictor.Name) ? predictor.Name : ResCoinOptions.DefaultPredictor,
-            Policy = allocator.Name,
+            Policy = policy,
         };
         VmId[] ids = scenario.VmIds.ToArray();
         for (int i = 0; i < ids.Length; i++)
@@ -120,10 +143,17 @@ public static class SimulationRunner
             controllerOptions.Templates[ids[i].Name] = ResourceAmounts.FromVector(scenario.Templates[i]);
         }
 
+        options.Configure?.Invoke(controllerOptions);
+        IAllocator allocator = Allocators.Create(policy, controllerOptions.Headroom, controllerOptions.Weighting);
+        controllerOptions.Policy = allocator.Name;
+        var clock = new SimulationClock(scenario.Start);
+        var host = new SimulatedHost(scenario, clock, controllerOptions.WeightedResources, options.BurstLookback);
         int[] record = [.. options.RecordVms];
         int periods = scenario.Periods;
         double[][] demand = NewSeries(record.Length, periods);
-        double[][] allocation = NewSeries(record.Length, periods);
+        double[][] served = NewSeries(record.Length, periods);
+        double[][] cap = NewSeries(record.Length, periods);
+        double[][] weight = NewSeries(record.Length, periods);
         double[][] credit = NewSeries(record.Length, periods);
         double[][] jain = NewSeries(ResourceKinds.Count, periods);
         var logger = new CapturingLogger();
@@ -136,12 +166,12 @@ public static class SimulationRunner
             {
                 for (int k = 0; k < record.Length; k++)
                 {
-                    allocation[k][t] = host.Allocations[record[k]].Cpu;
+                    cap[k][t] = host.Caps[record[k]].Cpu;
+                    weight[k][t] = host.Weights[record[k]].Cpu;
                     demand[k][t] = scenario.Vms[record[k]].GetDemand(ResourceKind.Cpu)[t];
                 }
 
-                bool ok = await controller.RunPeriodAsync(cancellationToken).ConfigureAwait(false);
-                if (!ok)
+                if (!await controller.RunPeriodAsync(cancellationToken).ConfigureAwait(false))
                 {
                     throw new InvalidOperationException($"Policy '{policy}', period {t}: the controller failed: {logger.LastError ?? "no detail"}", logger.LastException);
                 }
@@ -150,6 +180,7 @@ public static class SimulationRunner
                 ReadOnlySpan<VmId> vms = last.Vms;
                 for (int k = 0; k < record.Length; k++)
                 {
+                    served[k][t] = host.LastServed[record[k]].Cpu;
                     int at = record[k] < vms.Length && vms[record[k]] == ids[record[k]] ? record[k] : last.IndexOf(ids[record[k]]);
                     credit[k][t] = at >= 0 ? last.Credits[at].Cpu : double.NaN;
                 }
@@ -175,7 +206,7 @@ public static class SimulationRunner
         }
 
         TimeSpan elapsed = TimeProvider.System.GetElapsedTime(started);
-        return new PolicyRun(allocator.Name, predictor.Name, host.GetMetrics(), elapsed, record, demand, allocation, credit, jain);
+        return new PolicyRun(allocator.Name, predictor.Name, host.GetMetrics(), elapsed, record, demand, served, cap, weight, credit, jain);
     }
 
     private static bool IsRegistered(string name)

@@ -55,6 +55,43 @@ public static class SyntheticWorkloads
         return s;
     }
 
+    /// <summary>
+    /// Idle with bursts of a fixed length: while idle, a burst starts each period with probability 1 / mean gap (so gaps
+    /// are geometric with that mean); a burst lasts exactly <paramref name="burstPeriods"/> periods.
+    /// </summary>
+    /// <param name="length">Periods.</param>
+    /// <param name="idle">The level between bursts.</param>
+    /// <param name="burst">The level during a burst.</param>
+    /// <param name="burstPeriods">The length of a burst, in periods (at least 1).</param>
+    /// <param name="meanGapPeriods">The mean gap between bursts, in periods (at least 1).</param>
+    /// <param name="noise">Gaussian noise, standard deviation as a fraction of the level.</param>
+    /// <param name="seed">The seed.</param>
+    /// <returns>The series.</returns>
+    public static double[] Bursts(int length, double idle, double burst, int burstPeriods, double meanGapPeriods, double noise, int seed)
+    {
+        var rng = new Random(seed);
+        var s = new double[length];
+        int left = 0;
+        double p = 1 / Math.Max(meanGapPeriods, 1);
+        for (int t = 0; t < length; t++)
+        {
+            if (left == 0 && rng.NextDouble() < p)
+            {
+                left = Math.Max(burstPeriods, 1);
+            }
+
+            double level = left > 0 ? burst : idle;
+            if (left > 0)
+            {
+                left--;
+            }
+
+            s[t] = Clamp(noise > 0 ? level * (1 + (noise * Gaussian(rng))) : level);
+        }
+
+        return s;
+    }
+
     /// <summary>A daily-style sine cycle with noise: <c>mean + amplitude × sin(2π(t / cycle) + phase)</c>.</summary>
     /// <param name="length">Periods.</param>
     /// <param name="mean">The mean level.</param>
@@ -148,7 +185,8 @@ public static class SyntheticWorkloads
     /// <summary>
     /// The built-in scenario: by default 12 VMs (two each of steady, bursty on/off, diurnal sine, ramp,
     /// idle-then-spike and random walk, the second of each pair twice as large) with demand on every resource,
-    /// deterministic for a seed. More VMs repeat the six kinds with other seeds.
+    /// deterministic for a seed. More VMs repeat the six kinds with other seeds. Each VM's <see cref="VmWorkload.Group"/>
+    /// is its kind (<c>steady</c>, <c>bursty</c>, <c>diurnal</c>, <c>ramp</c>, <c>spike</c>, <c>walk</c>).
     /// </summary>
     /// <param name="periods">Periods to generate.</param>
     /// <param name="seed">The seed.</param>
@@ -209,7 +247,7 @@ public static class SyntheticWorkloads
                 }
 
                 string name = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{kinds[k]}-{round + 1}");
-                vms.Add(VmWorkload.Wrap(name, new ResourceVector(cores, memory, double.NaN, double.NaN, double.NaN, double.NaN), demand, []));
+                vms.Add(VmWorkload.Wrap(name, new ResourceVector(cores, memory, double.NaN, double.NaN, double.NaN, double.NaN), demand, [], kinds[k]));
             }
         }
 

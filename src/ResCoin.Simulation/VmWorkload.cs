@@ -61,6 +61,12 @@ public sealed class VmWorkload
     /// <summary>The VM's name.</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// The group the VM belongs to (a scenario file's group, a built-in workload kind); metrics are also reported
+    /// per group. Empty when the VM belongs to no named group.
+    /// </summary>
+    public string Group { get; init; } = string.Empty;
+
     /// <summary>The provisioned size per resource (cores, memory bytes); NaN where the source does not say.</summary>
     public ResourceVector Size { get; }
 
@@ -106,10 +112,10 @@ public sealed class VmWorkload
             demand[r] = _demand[r].AsSpan(0, length).ToArray();
         }
 
-        return new VmWorkload(Name, Size, demand, _rawCpuMhz);
+        return new VmWorkload(Name, Size, demand, _rawCpuMhz) { Group = Group };
     }
 
     /// <summary>Builds a workload from arrays the caller hands over (no copy, no validation).</summary>
-    internal static VmWorkload Wrap(string name, ResourceVector size, double[][] demand, double[] rawCpuMhz)
-        => new(name, size, demand, rawCpuMhz);
+    internal static VmWorkload Wrap(string name, ResourceVector size, double[][] demand, double[] rawCpuMhz, string group = "")
+        => new(name, size, demand, rawCpuMhz) { Group = group };
 }

@@ -6,7 +6,7 @@ namespace ResCoin.Simulation.Tests;
 /// <summary>Runs the rescoin-sim command in-process on generated traces and checks its JSON, exit codes and messages.</summary>
 public sealed class SimulatorEndToEndTests : IDisposable
 {
-    private static readonly string[] s_policies = ["rescoin", "static", "share", "drf"];
+    private static readonly string[] s_policies = ["rescoin", "none", "static", "share", "drf"];
     private static readonly string[] s_predictors = ["last", "ewma", "holt", "fastslow", "percentile", "adaptive"];
     private readonly TraceFiles _files = new();
 
@@ -81,7 +81,11 @@ public sealed class SimulatorEndToEndTests : IDisposable
 
                 if (name == "rescoin")
                 {
-                    Assert.True(m.GetProperty("entitlementViolations").GetDouble() == 0, $"rescoin violated entitlements on {r}");
+                    // With a perfect predictor the coin honours entitlements except in the first period (no controller
+                    // yet: the host starts with default weights and no caps) and within the 0.05 % budget.
+                    double firstPeriod = 1.0 / scenario.GetProperty("periods").GetInt32();
+                    double violations = m.GetProperty("entitlementViolations").GetDouble();
+                    Assert.True(violations <= firstPeriod + 0.0005, $"rescoin violated entitlements on {r}: {violations}");
                 }
             }
         }
