@@ -45,6 +45,7 @@ public class AllocatorBenchmarks
     private ResourceVector[] _templates = null!;
     private ResourceVector[] _estimates = null!;
     private ResourceVector[] _creditsIn = null!;
+    private ResourceVector[] _weights = null!;
     private ResourceVector[] _allocations = null!;
     private ResourceVector _capacity;
 
@@ -61,6 +62,7 @@ public class AllocatorBenchmarks
         _estimates = new ResourceVector[n];
         _creditsIn = new ResourceVector[n];
         _allocations = new ResourceVector[n];
+        _weights = new ResourceVector[n];
         ResourceVector sum = default;
         for (int i = 0; i < n; i++)
         {
@@ -86,16 +88,16 @@ public class AllocatorBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public void Static() => _static.Allocate(Input(), _allocations);
+    public void Static() => _static.Allocate(Input(), new AllocationOutput(_allocations, _weights));
 
     [Benchmark]
-    public void ResCoin() => _credit.Allocate(Input(), _allocations);
+    public void ResCoin() => _credit.Allocate(Input(), new AllocationOutput(_allocations, _weights));
 
     [Benchmark]
-    public void Share() => _share.Allocate(Input(), _allocations);
+    public void Share() => _share.Allocate(Input(), new AllocationOutput(_allocations, _weights));
 
     [Benchmark]
-    public void Drf() => _drf.Allocate(Input(), _allocations);
+    public void Drf() => _drf.Allocate(Input(), new AllocationOutput(_allocations, _weights));
 
-    private AllocationInput Input() => new(_capacity, ResourceSet.All, _vms, _templates, _estimates, _creditsIn);
+    private AllocationInput Input() => new(_capacity, ResourceSet.All, _vms, _templates, _estimates, _creditsIn) { WeightedResources = ResourceSet.Cpu };
 }

@@ -40,7 +40,8 @@ using ResCoin.Scheduling.Control;
 namespace ResCoin.Benchmarks.Scheduling;
 
 /// <summary>
-/// The whole pure period (credit update + EWMA prediction + allocation) for every resource, as the controller runs it,
+/// The whole pure period (credit bucket + EWMA prediction + demand discovery + caps and weights) for every resource, as
+/// the controller runs it (limits and pressure in, CPU weighted, the other resources capped),
 /// without I/O: <see cref="PeriodEngine.Run"/> over n VMs × 6 resources, under contention (the host has 70 % of what
 /// the VMs use on average), so the predictor and the credits move.
 /// <list type="bullet">
@@ -58,6 +59,7 @@ public class PeriodBenchmarks
     private const int Periods = 16;
     private PeriodEngine _credit = null!;
     private PeriodEngine _creditCold = null!;
+    private PeriodEngine _adaptive = null!;
     private PeriodEngine _share = null!;
     private int[] _slots = null!;
     private VmId[] _vms = null!;
@@ -66,6 +68,9 @@ public class PeriodBenchmarks
     private ResourceVector[] _estimates = null!;
     private ResourceVector[] _credits = null!;
     private ResourceVector[] _allocations = null!;
+    private ResourceVector[] _weights = null!;
+    private ResourceVector[] _limits = null!;
+    private ResourceVector[][] _pressure = null!;
     private ResourceVector _capacity;
     private int _t;
 
@@ -83,17 +88,22 @@ public class PeriodBenchmarks
         _estimates = new ResourceVector[n];
         _credits = new ResourceVector[n];
         _allocations = new ResourceVector[n];
+        _weights = new ResourceVector[n];
+        _limits = new ResourceVector[n];
         ResourceVector mean = new(2, 4e9, 50e6, 30e6, 100e6, 80e6);
         _capacity = mean * (0.7 * n);
         for (int i = 0; i < n; i++)
         {
             _templates[i] = _capacity * (1.0 / n);
+            _limits[i] = i % 3 == 0 ? ResourceVector.Fill(double.NaN) : mean * 6; // some VMs report their own limits
         }
 
         _usage = new ResourceVector[Periods][];
+        _pressure = new ResourceVector[Periods][];
         for (int t = 0; t < Periods; t++)
         {
             _usage[t] = new ResourceVector[n];
+            _pressure[t] = new ResourceVector[n];
             for (int i = 0; i < n; i++)
             {
                 ResourceVector u = default;
@@ -105,12 +115,16 @@ public class PeriodBenchmarks
                 }
 
                 _usage[t][i] = u;
+                _pressure[t][i] = new ResourceVector(i % 5 == 0 ? 0.2 * rng.NextDouble() : 0, double.NaN, 0, 0, double.NaN, double.NaN);
             }
         }
 
-        _credit = new PeriodEngine(Predictors.Create("ewma"), new CreditAllocator(), window: 10, initialSlots: n);
-        _creditCold = new PeriodEngine(Predictors.Create("ewma"), new CreditAllocator(), window: 10, initialSlots: n);
-        _share = new PeriodEngine(Predictors.Create("ewma"), new ProportionalShareAllocator(), window: 10, initialSlots: n);
+        // As the controller runs them by default: credit bucket, CPU weighted (weights and loose caps), the rest capped.
+        double bucket = ResCoinOptions.DefaultBucketCapPeriods;
+        _credit = new PeriodEngine(Predictors.Create("ewma"), new CreditAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
+        _creditCold = new PeriodEngine(Predictors.Create("ewma"), new CreditAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
+        _adaptive = new PeriodEngine(Predictors.Create("adaptive"), new CreditAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
+        _share = new PeriodEngine(Predictors.Create("ewma"), new ProportionalShareAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
 
         // Warm up: fill the windows and grow every scratch buffer.
         for (int t = 0; t < 2 * Periods; t++)
@@ -118,6 +132,7 @@ public class PeriodBenchmarks
             WholePeriodResCoin();
             WholePeriodShare();
             WholePeriodResCoinColdInput();
+            WholePeriodResCoinAdaptive();
         }
     }
 
@@ -130,9 +145,14 @@ public class PeriodBenchmarks
     [Benchmark]
     public void WholePeriodResCoinColdInput() => Run(_creditCold, Periods);
 
+    /// <summary>The same period with the controller's default predictor, <c>adaptive</c> (four models per slot).</summary>
+    [Benchmark]
+    public void WholePeriodResCoinAdaptive() => Run(_adaptive, 2);
+
     private void Run(PeriodEngine engine, int periods)
     {
         _t = (_t + 1) % Periods;
-        engine.Run(_capacity, ResourceSet.All, _slots.Length, _slots, _vms, _templates, _usage[_t % periods], _estimates, _credits, _allocations);
+        int t = _t % periods;
+        engine.Run(_capacity, ResourceSet.All, _slots.Length, _slots, _vms, _templates, _usage[t], _limits, _pressure[t], _estimates, _credits, _allocations, _weights);
     }
 }
