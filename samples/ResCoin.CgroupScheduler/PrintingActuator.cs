@@ -3,7 +3,7 @@ using System.Text;
 
 namespace ResCoin.CgroupScheduler;
 
-/// <summary>Forwards to the real actuator, then prints one line per cgroup and period (measured usage and allocation).</summary>
+/// <summary>Forwards to the real actuator, then prints one line per cgroup and period (measured usage, cap, weight, guarantee).</summary>
 internal sealed class PrintingActuator(IActuator inner, TextWriter output) : IActuator
 {
     public async ValueTask ApplyAsync(AllocationPlan plan, CancellationToken cancellationToken)
@@ -18,16 +18,19 @@ internal sealed class PrintingActuator(IActuator inner, TextWriter output) : IAc
     {
         var sb = new StringBuilder();
         ReadOnlySpan<VmId> vms = plan.Vms;
-        ReadOnlySpan<ResourceVector> alloc = plan.Caps;
+        ReadOnlySpan<ResourceVector> caps = plan.Caps;
+        ReadOnlySpan<ResourceVector> weights = plan.Weights;
+        ReadOnlySpan<ResourceVector> guarantees = plan.Guarantees;
         ReadOnlySpan<ResourceVector> usage = plan.Usage;
         string time = plan.Timestamp.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
         for (int i = 0; i < vms.Length; i++)
         {
+            // "-" where the plan sets nothing (NaN: the cgroup's original setting applies).
             sb.Append(CultureInfo.InvariantCulture,
-                $"{time}{(plan.DryRun ? " dry-run" : string.Empty)} {vms[i].Name}: cpu {usage[i].Cpu:F3} -> {alloc[i].Cpu:F3} cores, memory {usage[i].Memory / 1048576:F1} -> {alloc[i].Memory / 1048576:F1} MiB");
+                $"{time}{(plan.DryRun ? " dry-run" : string.Empty)} {vms[i].Name}: cpu {N(usage[i].Cpu, 3)} cap {N(caps[i].Cpu, 3)} weight {N(weights[i].Cpu, 2)}, memory {N(usage[i].Memory / 1048576, 1)} MiB high {N(caps[i].Memory / 1048576, 1)} low {N(guarantees[i].Memory / 1048576, 1)} MiB");
             if (plan.Resources.Contains(ResourceKind.DiskRead) || plan.Resources.Contains(ResourceKind.DiskWrite))
             {
-                sb.Append(CultureInfo.InvariantCulture, $", disk r/w {alloc[i].DiskRead / 1048576:F1}/{alloc[i].DiskWrite / 1048576:F1} MiB/s");
+                sb.Append(CultureInfo.InvariantCulture, $", disk r/w cap {N(caps[i].DiskRead / 1048576, 1)}/{N(caps[i].DiskWrite / 1048576, 1)} MiB/s");
             }
 
             sb.AppendLine();
@@ -35,4 +38,7 @@ internal sealed class PrintingActuator(IActuator inner, TextWriter output) : IAc
 
         return sb.ToString();
     }
+
+    private static string N(double value, int decimals)
+        => double.IsNaN(value) ? "-" : value.ToString(decimals == 1 ? "F1" : decimals == 2 ? "F2" : "F3", CultureInfo.InvariantCulture);
 }

@@ -10,12 +10,14 @@ using ResCoin.Cgroups.Parsing;
 namespace ResCoin.Cgroups;
 
 /// <summary>
-/// Applies allocations to cgroups. v2: CPU through <c>cpu.max</c> (cap) and <c>cpu.weight</c> (share: the default weight at the
-/// plan's mean CPU allocation, proportional to the allocation otherwise), memory through
-/// <c>memory.high</c>, disk through <c>io.max</c> on the configured devices. v1: <c>cpu.cfs_quota_us</c>/<c>cpu.cfs_period_us</c>
-/// and <c>cpu.shares</c>, <c>memory.soft_limit_in_bytes</c>, <c>blkio.throttle.read_bps_device</c>/<c>write_bps_device</c>.
-/// Hard memory limits (<c>memory.max</c>, <c>memory.limit_in_bytes</c>) are written only when
-/// <see cref="CgroupOptions.UseHardMemoryLimit"/> is set.
+/// Applies the plan's caps, weights and guarantees to cgroups. v2: CPU cap <c>cpu.max</c>, CPU weight <c>cpu.weight</c>
+/// (<see cref="KernelWeights.ToCgroup2Weight"/>), memory cap <c>memory.high</c>, memory guarantee <c>memory.low</c>, disk caps
+/// <c>io.max</c> on the configured devices. v1: <c>cpu.cfs_quota_us</c>/<c>cpu.cfs_period_us</c>, <c>cpu.shares</c>
+/// (<see cref="KernelWeights.ToCpuShares"/>), <c>memory.soft_limit_in_bytes</c>, <c>blkio.throttle.read_bps_device</c>/<c>write_bps_device</c>
+/// (v1 has no memory guarantee). Hard memory limits (<c>memory.max</c>, <c>memory.limit_in_bytes</c>) are written only when
+/// <see cref="CgroupOptions.UseHardMemoryLimit"/> is set. NaN in the plan means "nothing from the controller": a setting
+/// ResCoin changed before gets its journaled original back (and leaves the journal), one it never changed is left alone.
+/// Disk weights are not written in this version (the scheduler weighs CPU only).
 /// </summary>
 /// <remarks>
 /// Safety is the shared mechanism of <c>ResCoin.Actuation</c>: every value goes through <see cref="SafeStep.Compute"/>
@@ -39,7 +41,6 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
     private readonly long _pageSize = Environment.SystemPageSize;
     private SettingsJournal? _journal;
     private bool _recovered;
-    private double _meanCpu;
     private byte[] _buffer = new byte[4096];
 
     /// <summary>Creates an actuator for the host's cgroups.</summary>
@@ -110,6 +111,12 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
+        lock (_lock)
+        {
+            _journal?.Dispose();
+            _journal = null;
+        }
+
         if (_ownsFileSystem && _fs is IDisposable d)
         {
             d.Dispose();
@@ -139,154 +146,210 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
         }
 
         ReadOnlySpan<VmId> vms = plan.Vms;
-        ReadOnlySpan<ResourceVector> allocations = plan.Caps;
+        ReadOnlySpan<ResourceVector> caps = plan.Caps;
+        ReadOnlySpan<ResourceVector> weights = plan.Weights;
+        ReadOnlySpan<ResourceVector> guarantees = plan.Guarantees;
         ReadOnlySpan<ResourceVector> usage = plan.Usage;
         ResourceSet resources = plan.Resources;
-
-        // Weights are relative to siblings the scheduler does not manage too; normalizing to the default weight at the
-        // mean allocation keeps the proportions among the scheduled cgroups without starving them against the rest.
-        double sum = 0;
-        int counted = 0;
-        for (int i = 0; i < allocations.Length; i++)
-        {
-            if (double.IsFinite(allocations[i].Cpu) && allocations[i].Cpu > 0)
-            {
-                sum += allocations[i].Cpu;
-                counted++;
-            }
-        }
-
-        _meanCpu = counted > 0 ? sum / counted : double.NaN;
+        bool disk = (resources.Contains(ResourceKind.DiskRead) || resources.Contains(ResourceKind.DiskWrite)) && _devices.Length > 0;
         for (int i = 0; i < vms.Length; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             Paths p = GetPaths(vms[i]);
-            ResourceVector alloc = allocations[i];
-            if (resources.Contains(ResourceKind.Cpu) && double.IsFinite(alloc.Cpu))
+            if (resources.Contains(ResourceKind.Cpu))
             {
-                Guard(p, "cpu", dryRun, static (self, p, a, u, d) => self.ApplyCpu(p, a.Cpu, d), alloc, usage[i]);
+                Guard(p, Kind.Cpu, caps[i], weights[i], guarantees[i], usage[i], resources, dryRun);
             }
 
-            if (resources.Contains(ResourceKind.Memory) && double.IsFinite(alloc.Memory))
+            if (resources.Contains(ResourceKind.Memory))
             {
-                Guard(p, "memory", dryRun, static (self, p, a, u, d) => self.ApplyMemory(p, a.Memory, u.Memory, d), alloc, usage[i]);
+                Guard(p, Kind.Memory, caps[i], weights[i], guarantees[i], usage[i], resources, dryRun);
             }
 
-            bool read = resources.Contains(ResourceKind.DiskRead) && double.IsFinite(alloc.DiskRead);
-            bool write = resources.Contains(ResourceKind.DiskWrite) && double.IsFinite(alloc.DiskWrite);
-            if ((read || write) && _devices.Length > 0)
+            if (disk)
             {
-                Guard(p, "disk", dryRun, static (self, p, a, u, d) => self.ApplyDisk(p, a, d), alloc, usage[i]);
-            }
-        }
-
-        void Guard(Paths p, string resource, bool dry, Action<CgroupActuator, Paths, ResourceVector, ResourceVector, bool> action, ResourceVector alloc, ResourceVector use)
-        {
-            try
-            {
-                action(this, p, alloc, use, dry);
-            }
-            catch (CgroupFormatException ex)
-            {
-                LogSkipped(_logger, p.Vm.Name, resource, ex.Message);
-            }
-            catch (IOException ex)
-            {
-                LogSkipped(_logger, p.Vm.Name, resource, ex.Message);
+                Guard(p, Kind.Disk, caps[i], weights[i], guarantees[i], usage[i], resources, dryRun);
             }
         }
     }
 
-    private void ApplyCpu(Paths p, double cores, bool dryRun)
+    /// <summary>Applies one resource of one cgroup; a malformed or missing file skips that resource this period (logged).</summary>
+    private void Guard(Paths p, Kind kind, in ResourceVector cap, in ResourceVector weight, in ResourceVector guarantee, in ResourceVector use, ResourceSet resources, bool dryRun)
     {
-        long period = _options.CpuPeriodMicroseconds;
+        try
+        {
+            switch (kind)
+            {
+                case Kind.Cpu:
+                    ApplyCpu(p, cap.Cpu, weight.Cpu, dryRun);
+                    break;
+                case Kind.Memory:
+                    ApplyMemory(p, cap.Memory, guarantee.Memory, use.Memory, dryRun);
+                    break;
+                default:
+                    ApplyDisk(p, resources.Contains(ResourceKind.DiskRead) ? cap.DiskRead : double.NaN, resources.Contains(ResourceKind.DiskWrite) ? cap.DiskWrite : double.NaN, dryRun);
+                    break;
+            }
+        }
+        catch (CgroupFormatException ex)
+        {
+            LogSkipped(_logger, p.Vm.Name, KindName(kind), ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Also a journal that cannot be written: nothing was changed.
+            LogSkipped(_logger, p.Vm.Name, KindName(kind), ex.Message);
+        }
+    }
+
+    private static string KindName(Kind kind) => kind switch
+    {
+        Kind.Cpu => "cpu",
+        Kind.Memory => "memory",
+        _ => "disk",
+    };
+
+    private void ApplyCpu(Paths p, double cores, double weight, bool dryRun)
+    {
         Span<byte> text = stackalloc byte[64];
         if (!_options.WorkConserving)
         {
-            long quota, currentPeriod;
-            if (_layout.UsesV2)
+            if (double.IsFinite(cores))
             {
-                if (!TryRead(p.CpuMax, out ReadOnlySpan<byte> content))
-                {
-                    return;
-                }
-
-                CgroupParsers.ParseCpuMax(content, p.CpuMax, out quota, out currentPeriod);
+                ApplyCpuCap(p, cores, dryRun, text);
+            }
+            else if (_layout.UsesV2)
+            {
+                PutBack(p.Vm, "cpu.max", p.CpuMax, dryRun);
             }
             else
             {
-                if (!TryRead(p.CfsQuota, out ReadOnlySpan<byte> q))
-                {
-                    return;
-                }
-
-                quota = CgroupParsers.ParseInteger(q, p.CfsQuota);
-                if (!TryRead(p.CfsPeriod, out ReadOnlySpan<byte> per))
-                {
-                    return;
-                }
-
-                currentPeriod = CgroupParsers.ParseInteger(per, p.CfsPeriod);
-            }
-
-            double current = quota < 0 || currentPeriod <= 0 ? double.NaN : (double)quota / currentPeriod;
-            StepDecision d = SafeStep.Compute(current, cores, new StepLimits(_options.MinCpuCores, double.PositiveInfinity, _options.CpuMaxDecreaseFraction, _options.DeadBandFraction));
-            if (d.Apply)
-            {
-                // The kernel refuses quotas under 1 ms.
-                long newQuota = Math.Max(1000, (long)Math.Round(d.Value * period));
-                if (_layout.UsesV2)
-                {
-                    int n = CgroupParsers.FormatCpuMax(newQuota, period, text);
-                    Change(p.Vm, "cpu.max", p.CpuMax, text[..n], quota < 0 ? $"max {currentPeriod}" : $"{quota} {currentPeriod}", dryRun);
-                }
-                else
-                {
-                    if (currentPeriod != period)
-                    {
-                        int m = CgroupParsers.FormatInteger(period, text);
-                        Change(p.Vm, "cpu.cfs_period_us", p.CfsPeriod, text[..m], Invariant(currentPeriod), dryRun);
-                    }
-
-                    int n = CgroupParsers.FormatInteger(newQuota, text);
-                    Change(p.Vm, "cpu.cfs_quota_us", p.CfsQuota, text[..n], Invariant(quota), dryRun);
-                }
+                PutBack(p.Vm, "cpu.cfs_quota_us", p.CfsQuota, dryRun);
+                PutBack(p.Vm, "cpu.cfs_period_us", p.CfsPeriod, dryRun);
             }
         }
 
-        // Weight (v2: 1..10000, default 100) / shares (v1: 2..262144, default 1024): the default at the plan's mean CPU
-        // allocation, proportional to the allocation otherwise.
-        if (!(_meanCpu > 0))
+        // Weight: the plan's dimensionless weight (1 = the kernel's default) mapped by KernelWeights; NaN puts the original back.
+        string setting = _layout.UsesV2 ? "cpu.weight" : "cpu.shares";
+        string weightPath = _layout.UsesV2 ? p.CpuWeight : p.CpuShares;
+        if (!(weight > 0 && double.IsFinite(weight)))
         {
+            PutBack(p.Vm, setting, weightPath, dryRun);
             return;
         }
 
-        string weightPath = _layout.UsesV2 ? p.CpuWeight : p.CpuShares;
         if (!TryRead(weightPath, out ReadOnlySpan<byte> w))
         {
             return;
         }
 
         long currentWeight = CgroupParsers.ParseInteger(w, weightPath);
-        double relative = Math.Max(cores, 0) / _meanCpu;
-        long weight = _layout.UsesV2
-            ? Math.Clamp((long)Math.Round(relative * 100), 1, 10_000)
-            : Math.Clamp((long)Math.Round(relative * 1024), 2, 262_144);
-        if (Math.Abs(weight - currentWeight) > _options.DeadBandFraction * currentWeight)
+        long target = _layout.UsesV2 ? KernelWeights.ToCgroup2Weight(weight) : KernelWeights.ToCpuShares(weight);
+        if (target != currentWeight && Math.Abs(target - currentWeight) >= _options.DeadBandFraction * currentWeight)
         {
-            int n = CgroupParsers.FormatInteger(weight, text);
-            Change(p.Vm, _layout.UsesV2 ? "cpu.weight" : "cpu.shares", weightPath, text[..n], Invariant(currentWeight), dryRun);
+            int n = CgroupParsers.FormatInteger(target, text);
+            Change(p.Vm, setting, weightPath, text[..n], Invariant(currentWeight), dryRun);
         }
     }
 
-    private void ApplyMemory(Paths p, double bytes, double usedBytes, bool dryRun)
+    private void ApplyCpuCap(Paths p, double cores, bool dryRun, Span<byte> text)
     {
-        if (!double.IsFinite(usedBytes))
+        long period = _options.CpuPeriodMicroseconds;
+        long quota, currentPeriod;
+        if (_layout.UsesV2)
         {
-            // No measured usage, no safe floor: leave memory alone this period.
+            if (!TryRead(p.CpuMax, out ReadOnlySpan<byte> content))
+            {
+                return;
+            }
+
+            CgroupParsers.ParseCpuMax(content, p.CpuMax, out quota, out currentPeriod);
+        }
+        else
+        {
+            if (!TryRead(p.CfsQuota, out ReadOnlySpan<byte> q))
+            {
+                return;
+            }
+
+            quota = CgroupParsers.ParseInteger(q, p.CfsQuota);
+            if (!TryRead(p.CfsPeriod, out ReadOnlySpan<byte> per))
+            {
+                return;
+            }
+
+            currentPeriod = CgroupParsers.ParseInteger(per, p.CfsPeriod);
+        }
+
+        double current = quota < 0 || currentPeriod <= 0 ? double.NaN : (double)quota / currentPeriod;
+        StepDecision d = SafeStep.Compute(current, cores, new StepLimits(_options.MinCpuCores, double.PositiveInfinity, _options.CpuMaxDecreaseFraction, _options.DeadBandFraction));
+        if (!d.Apply)
+        {
             return;
         }
 
+        // The kernel refuses quotas under 1 ms.
+        long newQuota = Math.Max(1000, (long)Math.Round(d.Value * period));
+        if (_layout.UsesV2)
+        {
+            int n = CgroupParsers.FormatCpuMax(newQuota, period, text);
+            Change(p.Vm, "cpu.max", p.CpuMax, text[..n], quota < 0 ? "max " + Invariant(currentPeriod) : Invariant(quota) + " " + Invariant(currentPeriod), dryRun);
+        }
+        else
+        {
+            if (currentPeriod != period)
+            {
+                int m = CgroupParsers.FormatInteger(period, text);
+                Change(p.Vm, "cpu.cfs_period_us", p.CfsPeriod, text[..m], Invariant(currentPeriod), dryRun);
+            }
+
+            int n = CgroupParsers.FormatInteger(newQuota, text);
+            Change(p.Vm, "cpu.cfs_quota_us", p.CfsQuota, text[..n], Invariant(quota), dryRun);
+        }
+    }
+
+    private void ApplyMemory(Paths p, double bytes, double guarantee, double usedBytes, bool dryRun)
+    {
+        if (!double.IsFinite(bytes))
+        {
+            PutBack(p.Vm, p.MemorySetting, p.Memory, dryRun);
+        }
+        else if (double.IsFinite(usedBytes))
+        {
+            // (No measured usage, no safe floor: the limit is left alone this period.)
+            ApplyMemoryLimit(p, bytes, usedBytes, dryRun);
+        }
+
+        if (!_layout.UsesV2)
+        {
+            return; // v1 has no memory.low; the guarantee is not expressible.
+        }
+
+        if (!(guarantee >= 0 && double.IsFinite(guarantee)))
+        {
+            PutBack(p.Vm, "memory.low", p.MemoryLow, dryRun);
+            return;
+        }
+
+        if (!TryRead(p.MemoryLow, out ReadOnlySpan<byte> content))
+        {
+            return;
+        }
+
+        long raw = CgroupParsers.ParseIntegerOrMax(content, p.MemoryLow);
+        long value = checked((long)Math.Ceiling(guarantee / _pageSize) * _pageSize);
+        if (value == raw || (raw > 0 && Math.Abs(value - raw) < _options.DeadBandFraction * raw))
+        {
+            return;
+        }
+
+        Span<byte> text = stackalloc byte[32];
+        int n = CgroupParsers.FormatInteger(value, text);
+        Change(p.Vm, "memory.low", p.MemoryLow, text[..n], raw < 0 ? "max" : Invariant(raw), dryRun);
+    }
+
+    private void ApplyMemoryLimit(Paths p, double bytes, double usedBytes, bool dryRun)
+    {
         string path = p.Memory;
         if (!TryRead(path, out ReadOnlySpan<byte> content))
         {
@@ -315,40 +378,53 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
         Change(p.Vm, p.MemorySetting, path, text[..n], original, dryRun);
     }
 
-    private void ApplyDisk(Paths p, in ResourceVector alloc, bool dryRun)
+    private void ApplyDisk(Paths p, double readCap, double writeCap, bool dryRun)
     {
         Span<byte> text = stackalloc byte[96];
         foreach ((int major, int minor, string ioMaxKey, string readKey, string writeKey) in _devices)
         {
             if (_layout.UsesV2)
             {
+                if (!double.IsFinite(readCap) && !double.IsFinite(writeCap))
+                {
+                    PutBack(p.Vm, ioMaxKey, p.IoMax, dryRun);
+                    continue;
+                }
+
                 if (!TryRead(p.IoMax, out ReadOnlySpan<byte> content))
                 {
                     return;
                 }
 
+                // One line per device: a direction without a cap keeps its current value while the other is capped.
                 CgroupParsers.TryGetIoMax(content, p.IoMax, major, minor, out long rbps, out long wbps);
-                StepDecision r = DiskStep(rbps, alloc.DiskRead);
-                StepDecision w = DiskStep(wbps, alloc.DiskWrite);
+                StepDecision r = DiskStep(rbps, readCap);
+                StepDecision w = DiskStep(wbps, writeCap);
                 if (r.Apply || w.Apply)
                 {
                     long newR = r.Apply ? (long)Math.Round(r.Value) : rbps;
                     long newW = w.Apply ? (long)Math.Round(w.Value) : wbps;
                     int n = CgroupParsers.FormatIoMax(major, minor, newR, newW, text);
-                    Change(p.Vm, ioMaxKey, p.IoMax, text[..n], string.Create(System.Globalization.CultureInfo.InvariantCulture, $"rbps={(rbps < 0 ? "max" : Invariant(rbps))} wbps={(wbps < 0 ? "max" : Invariant(wbps))}"), dryRun);
+                    Change(p.Vm, ioMaxKey, p.IoMax, text[..n], "rbps=" + (rbps < 0 ? "max" : Invariant(rbps)) + " wbps=" + (wbps < 0 ? "max" : Invariant(wbps)), dryRun);
                 }
             }
             else
             {
-                ApplyV1Device(p, p.ReadBps, readKey, major, minor, alloc.DiskRead, dryRun, text);
-                ApplyV1Device(p, p.WriteBps, writeKey, major, minor, alloc.DiskWrite, dryRun, text);
+                ApplyV1Device(p, p.ReadBps, readKey, major, minor, readCap, dryRun, text);
+                ApplyV1Device(p, p.WriteBps, writeKey, major, minor, writeCap, dryRun, text);
             }
         }
     }
 
     private void ApplyV1Device(Paths p, string path, string key, int major, int minor, double target, bool dryRun, Span<byte> text)
     {
-        if (!double.IsFinite(target) || !TryRead(path, out ReadOnlySpan<byte> content))
+        if (!double.IsFinite(target))
+        {
+            PutBack(p.Vm, key, path, dryRun);
+            return;
+        }
+
+        if (!TryRead(path, out ReadOnlySpan<byte> content))
         {
             return;
         }
@@ -366,6 +442,37 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
         => double.IsFinite(target)
             ? SafeStep.Compute(current <= 0 ? double.NaN : current, target, new StepLimits(_options.MinDiskBytesPerSecond, double.PositiveInfinity, _options.DiskMaxDecreaseFraction, _options.DeadBandFraction))
             : new StepDecision(false, current);
+
+    /// <summary>
+    /// The plan sets nothing for this setting (NaN): when ResCoin changed it earlier, the journaled original goes back and
+    /// the entry is forgotten; otherwise the setting is left as it is. A dry run only logs it.
+    /// </summary>
+    private void PutBack(VmId vm, string setting, string path, bool dryRun)
+    {
+        if (dryRun ? _journal is null || !_journal.TryGetOriginal(vm, setting, out string original) : !Journal.TryGetOriginal(vm, setting, out original))
+        {
+            return;
+        }
+
+        int space = setting.IndexOf(' ', StringComparison.Ordinal);
+        string value = space > 0 ? setting[(space + 1)..] + " " + original : original;
+        if (dryRun)
+        {
+            LogDryRun(_logger, path, value);
+            return;
+        }
+
+        try
+        {
+            _fs.Write(path, Encoding.UTF8.GetBytes(value + "\n"));
+            Journal.Remove(vm, setting);
+            LogPutBack(_logger, path, value);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogWriteFailed(_logger, path, value, ex.Message);
+        }
+    }
 
     private bool TryRead(string path, out ReadOnlySpan<byte> content)
     {
@@ -473,6 +580,7 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
             p.MemorySetting = _options.UseHardMemoryLimit ? "memory.max" : "memory.high";
             p.Memory = dir + "/" + p.MemorySetting;
             p.IoMax = dir + "/io.max";
+            p.MemoryLow = dir + "/memory.low";
         }
         else
         {
@@ -515,8 +623,18 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
     [LoggerMessage(16, LogLevel.Information, "cgroups: restored {File} = {Value}")]
     private static partial void LogRestored(ILogger logger, string file, string value);
 
+    [LoggerMessage(18, LogLevel.Information, "cgroups: no value planned; put the original back: {File} = {Value}")]
+    private static partial void LogPutBack(ILogger logger, string file, string value);
+
     [LoggerMessage(17, LogLevel.Error, "cgroups: {Cgroup}: restoring {Setting} = {Value} failed: {Reason}")]
     private static partial void LogRestoreFailed(ILogger logger, string cgroup, string setting, string value, string reason);
+
+    private enum Kind
+    {
+        Cpu,
+        Memory,
+        Disk,
+    }
 
     private sealed class Paths
     {
@@ -537,6 +655,8 @@ public sealed partial class CgroupActuator : IActuator, IDisposable
         public string MemorySetting { get; set; } = string.Empty;
 
         public string IoMax { get; set; } = string.Empty;
+
+        public string MemoryLow { get; set; } = string.Empty;
 
         public string ReadBps { get; set; } = string.Empty;
 

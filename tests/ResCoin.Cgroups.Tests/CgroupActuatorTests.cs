@@ -20,6 +20,7 @@ public sealed class CgroupActuatorTests : IDisposable
         }
 
         File.Delete(_journal);
+        File.Delete(_journal + ".lock");
     }
 
     [Fact]
@@ -28,11 +29,14 @@ public sealed class CgroupActuatorTests : IDisposable
         FixtureTree tree = Tree("v2");
         using var actuator = new CgroupActuator(Options(), tree.FileSystem, null);
 
-        await actuator.ApplyAsync(Plan(Vm1Name, new ResourceVector(0.2, 600 * MiB, 5 * MiB, 2 * MiB), usedMemory: 400 * MiB), CancellationToken.None);
+        AllocationPlan plan = Plan(Vm1Name, new ResourceVector(0.2, 600 * MiB, 5 * MiB, 2 * MiB), usedMemory: 400 * MiB,
+            weight: new ResourceVector(1.5, double.NaN), guarantee: new ResourceVector(double.NaN, 300 * MiB));
+        await actuator.ApplyAsync(plan, CancellationToken.None);
 
         Assert.Equal("20000 100000\n", tree.Read(Vm1 + "/cpu.max"));
-        Assert.Equal("100\n", tree.Read(Vm1 + "/cpu.weight")); // one cgroup: the default weight
+        Assert.Equal("150\n", tree.Read(Vm1 + "/cpu.weight")); // KernelWeights: 100 × 1.5
         Assert.Equal($"{600 * 1024 * 1024}\n", tree.Read(Vm1 + "/memory.high"));
+        Assert.Equal($"{300 * 1024 * 1024}\n", tree.Read(Vm1 + "/memory.low")); // the guarantee
         Assert.Equal("8:0 rbps=5242880 wbps=2097152\n", tree.Read(Vm1 + "/io.max"));
         Assert.Equal("1073741824\n", tree.Read(Vm1 + "/memory.max")); // never touched
 
@@ -41,6 +45,7 @@ public sealed class CgroupActuatorTests : IDisposable
         Assert.Equal("50000 100000\n", tree.Read(Vm1 + "/cpu.max"));
         Assert.Equal("100\n", tree.Read(Vm1 + "/cpu.weight"));
         Assert.Equal("max\n", tree.Read(Vm1 + "/memory.high"));
+        Assert.Equal("0\n", tree.Read(Vm1 + "/memory.low"));
         Assert.Equal("8:0 rbps=10485760 wbps=max\n", tree.Read(Vm1 + "/io.max"));
         Assert.Equal(0, Actuation.SettingsJournal.Open(_journal).Count);
     }
@@ -149,18 +154,49 @@ public sealed class CgroupActuatorTests : IDisposable
     }
 
     [Fact]
+    public async Task ApplyAsync_NaNAfterAValue_PutsTheOriginalBackAndForgetsIt()
+    {
+        FixtureTree tree = Tree("v2");
+        var logger = new TestLogger();
+        using var actuator = new CgroupActuator(Options(), tree.FileSystem, logger);
+        await actuator.ApplyAsync(Plan(Vm1Name, new ResourceVector(0.2, 600 * MiB, 5 * MiB, 2 * MiB), usedMemory: 400 * MiB,
+            weight: new ResourceVector(3, double.NaN), guarantee: new ResourceVector(double.NaN, 300 * MiB)), CancellationToken.None);
+        Assert.Equal("300\n", tree.Read(Vm1 + "/cpu.weight"));
+        Assert.Equal("20000 100000\n", tree.Read(Vm1 + "/cpu.max"));
+
+        // Next period the controller sets nothing: no cap, no weight, no guarantee.
+        await actuator.ApplyAsync(Plan(Vm1Name, None, usedMemory: 400 * MiB), CancellationToken.None);
+
+        Assert.Equal("50000 100000\n", tree.Read(Vm1 + "/cpu.max"));
+        Assert.Equal("100\n", tree.Read(Vm1 + "/cpu.weight"));
+        Assert.Equal("max\n", tree.Read(Vm1 + "/memory.high"));
+        Assert.Equal("0\n", tree.Read(Vm1 + "/memory.low"));
+        Assert.Equal("8:0 rbps=10485760 wbps=max\n", tree.Read(Vm1 + "/io.max"));
+        Assert.Contains(logger.Lines, l => l.Contains("put the original back: " + Vm1 + "/cpu.weight = 100", StringComparison.Ordinal));
+        using (var journal = Actuation.SettingsJournal.Open(_journal))
+        {
+            Assert.Equal(0, journal.Count);
+        }
+
+        // A setting ResCoin never changed is left alone when the plan says NaN.
+        tree.Write(Vm1 + "/cpu.weight", "77\n");
+        await actuator.ApplyAsync(Plan(Vm1Name, None, usedMemory: 400 * MiB), CancellationToken.None);
+        Assert.Equal("77\n", tree.Read(Vm1 + "/cpu.weight"));
+    }
+
+    [Fact]
     public async Task ApplyAsync_WorkConserving_WritesWeightOnly()
     {
         FixtureTree tree = Tree("v2");
         CgroupOptions options = Options();
         options.WorkConserving = true;
         using var actuator = new CgroupActuator(options, tree.FileSystem, null);
-        AllocationPlan plan = Plan(Vm1Name, new ResourceVector(3, double.NaN, double.NaN, double.NaN), usedMemory: double.NaN);
-        plan.Add(new VmId("machine.slice/machine-qemu-2-vm2.scope"), new ResourceVector(1, double.NaN), None, None, new ResourceVector(1, double.NaN));
+        AllocationPlan plan = Plan(Vm1Name, new ResourceVector(3, double.NaN, double.NaN, double.NaN), usedMemory: double.NaN, weight: new ResourceVector(1.5, double.NaN));
+        plan.Add(new VmId("machine.slice/machine-qemu-2-vm2.scope"), new ResourceVector(1, double.NaN), new ResourceVector(0.5, double.NaN), None, new ResourceVector(1, double.NaN));
         await actuator.ApplyAsync(plan, CancellationToken.None);
         Assert.Equal("50000 100000\n", tree.Read(Vm1 + "/cpu.max"));
         Assert.Equal("max 100000\n", tree.Read("/sys/fs/cgroup/machine.slice/machine-qemu-2-vm2.scope/cpu.max"));
-        Assert.Equal("150\n", tree.Read(Vm1 + "/cpu.weight")); // 100 at the mean (2 cores), proportional around it
+        Assert.Equal("150\n", tree.Read(Vm1 + "/cpu.weight"));
         Assert.Equal("50\n", tree.Read("/sys/fs/cgroup/machine.slice/machine-qemu-2-vm2.scope/cpu.weight"));
     }
 
@@ -173,11 +209,11 @@ public sealed class CgroupActuatorTests : IDisposable
         const string mem = "/sys/fs/cgroup/memory/" + DockerName;
         const string blk = "/sys/fs/cgroup/blkio/" + DockerName;
 
-        await actuator.ApplyAsync(Plan(DockerName, new ResourceVector(0.2, 300 * MiB, 5 * MiB, 4 * MiB), usedMemory: 100 * MiB), CancellationToken.None);
+        await actuator.ApplyAsync(Plan(DockerName, new ResourceVector(0.2, 300 * MiB, 5 * MiB, 4 * MiB), usedMemory: 100 * MiB, weight: new ResourceVector(0.25, double.NaN)), CancellationToken.None);
 
         Assert.Equal("20000\n", tree.Read(cpu + "/cpu.cfs_quota_us"));
         Assert.Equal("100000\n", tree.Read(cpu + "/cpu.cfs_period_us"));
-        Assert.Equal("1024\n", tree.Read(cpu + "/cpu.shares"));
+        Assert.Equal("256\n", tree.Read(cpu + "/cpu.shares")); // KernelWeights: 1024 × 0.25
         Assert.Equal($"{300 * 1024 * 1024}\n", tree.Read(mem + "/memory.soft_limit_in_bytes"));
         Assert.Equal("8:0 5242880\n", tree.Read(blk + "/blkio.throttle.read_bps_device"));
         Assert.Equal("8:0 4194304\n", tree.Read(blk + "/blkio.throttle.write_bps_device"));
@@ -192,10 +228,10 @@ public sealed class CgroupActuatorTests : IDisposable
         Assert.Equal("8:0 1048576\n", tree.Read(blk + "/blkio.throttle.write_bps_device"));
     }
 
-    private static AllocationPlan Plan(string vm, ResourceVector allocation, double usedMemory)
+    private static AllocationPlan Plan(string vm, ResourceVector cap, double usedMemory, ResourceVector? weight = null, ResourceVector? guarantee = null)
     {
         var plan = new AllocationPlan { Resources = ResourceSet.All, Period = TimeSpan.FromSeconds(8) };
-        plan.Add(new VmId(vm), allocation, None, None, new ResourceVector(0.1, usedMemory, 0, 0, 0, 0));
+        plan.Add(new VmId(vm), cap, weight ?? None, guarantee ?? None, new ResourceVector(0.1, usedMemory, 0, 0, 0, 0));
         return plan;
     }
 
