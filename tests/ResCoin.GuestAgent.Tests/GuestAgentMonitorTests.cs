@@ -70,6 +70,62 @@ public class GuestAgentMonitorTests
         Assert.Equal((double)(1L << 30), result.UsedMemoryBytes);
     }
 
+    [Theory]
+    [InlineData(ulong.MaxValue)]      // 2^64 - 1
+    [InlineData(1UL << 62)]
+    public async Task QueryAsync_UnknownMaximum_AbsurdMemTotal_IsRefusedAgainstTheHostsMemory(ulong memTotal)
+    {
+        await using var peer = new HostilePeer((s, nonce, ct) =>
+            HostilePeer.Send(ReportBytes(Fixtures.Report(nonce) with { MemTotal = memTotal }))(s, nonce, ct));
+        using GuestAgentMonitor monitor = MonitorFor(("vm1", peer.Endpoint));
+        GuestAgentQueryResult result = await monitor.QueryAsync(new VmId("vm1"), double.NaN, CancellationToken.None);
+        Assert.Equal(GuestAgentQueryStatus.ExceedsMaximumMemory, result.Status);
+        Assert.True(double.IsNaN(result.UsedMemoryBytes));
+        Assert.Contains("host's memory", result.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HostMemoryBytes_DefaultsToTheHostsMemTotal_OrTheConfiguredValue()
+    {
+        using GuestAgentMonitor fromProc = MonitorFor();
+        Assert.True(MemInfoParser.TryParse(File.ReadAllText("/proc/meminfo"), out MemInfoValues host, out _));
+        Assert.Equal((double)host.MemTotal, fromProc.HostMemoryBytes);
+        using var configured = new GuestAgentMonitor(new GuestAgentMonitorOptions { HostMemoryBytes = 8e9 });
+        Assert.Equal(8e9, configured.HostMemoryBytes);
+        Assert.Equal(GuestAgentQueryStatus.ExceedsMaximumMemory, GuestAgentMonitor.Check(Fixtures.Report(1) with { MemTotal = 9_000_000_000 }, double.NaN, 8e9).Status);
+        Assert.Equal(GuestAgentQueryStatus.Ok, GuestAgentMonitor.Check(Fixtures.Report(1) with { MemTotal = 9_000_000_000 }, 16e9, 8e9).Status); // a known VM maximum wins
+    }
+
+    [Fact]
+    public async Task QueryManyAsync_SilentAgents_EndAtTheSampleDeadline_NotAtRequestTimeoutTimesWaves()
+    {
+        await using var silent = new HostilePeer((_, _, ct) => Task.Delay(Timeout.Infinite, ct));
+        var options = new GuestAgentMonitorOptions { RequestTimeout = TimeSpan.FromSeconds(3), MaxConcurrency = 2, SampleDeadline = TimeSpan.FromMilliseconds(700) };
+        for (int i = 0; i < 8; i++)
+        {
+            options.Agents[$"vm{i}"] = silent.Endpoint;
+        }
+
+        using var monitor = new GuestAgentMonitor(options);
+        VmId[] vms = [.. Enumerable.Range(0, 8).Select(i => new VmId($"vm{i}"))];
+        var results = new GuestAgentQueryResult[8];
+        var watch = Stopwatch.StartNew();
+        await monitor.QueryManyAsync(vms, new double[8], results, CancellationToken.None);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(600), TimeSpan.FromSeconds(2.5)); // 4 waves x 3 s = 12 s without it
+        Assert.All(results, r => Assert.Equal(GuestAgentQueryStatus.Timeout, r.Status));
+        Assert.Contains(results, r => r.Detail!.Contains("no turn to ask", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task QueryManyAsync_CallerCancels_Throws_RatherThanReportingTimeouts()
+    {
+        await using var silent = new HostilePeer((_, _, ct) => Task.Delay(Timeout.Infinite, ct));
+        using GuestAgentMonitor monitor = MonitorFor(("vm1", silent.Endpoint));
+        using var cts = new CancellationTokenSource(200);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            monitor.QueryManyAsync(new VmId[] { new("vm1") }, new double[1], new GuestAgentQueryResult[1], cts.Token));
+    }
+
     [Fact]
     public async Task QueryAsync_RepeatedOrOlderSequence_IsStale_NewInstanceStartsAfresh()
     {
@@ -127,5 +183,7 @@ public class GuestAgentMonitorTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentMonitor(new GuestAgentMonitorOptions { RequestTimeout = TimeSpan.Zero }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentMonitor(new GuestAgentMonitorOptions { MaxConcurrency = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentMonitor(new GuestAgentMonitorOptions { SampleDeadline = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentMonitor(new GuestAgentMonitorOptions { HostMemoryBytes = double.NaN }));
     }
 }

@@ -264,6 +264,143 @@ public class GuestAgentServerTests
         Assert.Throws<SocketException>(second.Start);
     }
 
+    /// <summary>Connects from 127.0.0.<paramref name="lastOctet"/> and reports whether the agent closed (reset) the connection within 5 s.</summary>
+    private static async Task<bool> ClosedAtOnceAsync(GuestAgentServer server, int lastOctet)
+    {
+        Socket socket;
+        try
+        {
+            socket = await Fixtures.ConnectFromAsync(server, lastOctet);
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true; // the reset arrived before the connect completed
+        }
+
+        using (socket)
+        {
+            return await PeerClosesAsync(socket, TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private static async Task<bool> AnsweredAsync(Socket socket, ulong nonce)
+    {
+        byte[] request = new byte[GuestAgentProtocol.RequestMessageSize];
+        GuestAgentProtocol.TryWriteRequest(request, nonce, out _);
+        await socket.SendAsync(request, SocketFlags.None);
+        return GuestAgentProtocol.TryReadReport(await ReadMessageAsync(socket), out GuestMemoryReport report) == GuestAgentProtocolStatus.Ok
+            && report.Nonce == nonce;
+    }
+
+    [Fact]
+    public async Task PerSourceLimit_FifthConnectionFromOneGuestAddress_IsClosedAtOnce_OtherSourcesAndTheHostAreServed()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), readTimeout: TimeSpan.FromSeconds(30));
+        var held = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < GuestAgentServerOptions.DefaultMaxConnectionsPerSource; i++)
+            {
+                held.Add(await Fixtures.ConnectFromAsync(server, 7));
+            }
+
+            await WaitUntilAsync(() => server.OpenConnections == GuestAgentServerOptions.DefaultMaxConnectionsPerSource);
+            Assert.True(await ClosedAtOnceAsync(server, 7), "the fifth connection from 127.0.0.7 was not closed");
+            Assert.Equal(1, server.RejectedConnections);
+
+            using Socket other = await Fixtures.ConnectFromAsync(server, 8);
+            Assert.True(await AnsweredAsync(other, 99));
+            Assert.True((await new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(5)).QueryAsync()).IsSuccess);
+        }
+        finally
+        {
+            held.ForEach(h => h.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task IdleTimeout_AfterAnAnswer_ClosesTheConnection_LongBeforeTheReadTimeout()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(
+            new FixtureMemInfo(Fixtures.MemInfo2G), readTimeout: TimeSpan.FromSeconds(30), configure: o => o.IdleTimeout = TimeSpan.FromMilliseconds(300));
+        using Socket socket = await Fixtures.ConnectFromAsync(server, 9);
+        Assert.True(await AnsweredAsync(socket, 1));
+        var watch = Stopwatch.StartNew();
+        Assert.True(await PeerClosesAsync(socket, TimeSpan.FromSeconds(10)));
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(150), TimeSpan.FromSeconds(5));
+        await WaitUntilAsync(() => server.OpenConnections == 0);
+    }
+
+    [Fact]
+    public async Task MaxRequestsPerConnection_IsAnswered_ThenTheConnectionIsClosed()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), configure: o => o.MaxRequestsPerConnection = 3);
+        using Socket socket = await Fixtures.ConnectFromAsync(server, 10);
+        for (ulong n = 1; n <= 3; n++)
+        {
+            Assert.True(await AnsweredAsync(socket, n));
+        }
+
+        Assert.True(await PeerClosesAsync(socket, TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task EveryOrdinarySlotTaken_GuestPeersAreRefused_TheHostUsesAReservedSlot_ThenWaitsForOne()
+    {
+        await using GuestAgentServer server = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G), maxConnections: 4, readTimeout: TimeSpan.FromSeconds(30), configure: o =>
+        {
+            o.ReservedHostConnections = 1;
+            o.MaxConnectionsPerSource = 1;
+        });
+        var hogs = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 4; i++)
+            {
+                hogs.Add(await Fixtures.ConnectFromAsync(server, 20 + i));
+            }
+
+            await WaitUntilAsync(() => server.OpenConnections == 4);
+            Assert.True(await ClosedAtOnceAsync(server, 30));
+
+            // The host's one reserved slot: held open by one host connection, then a second host query waits for a slot.
+            using var hostHog = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await hostHog.ConnectAsync(server.TcpLocalEndPoint!);
+            await WaitUntilAsync(() => server.OpenConnections == 5);
+            Task<GuestAgentQueryResult> waiting = new GuestAgentClient(Fixtures.EndpointOf(server), TimeSpan.FromSeconds(10)).QueryAsync();
+            await Task.Delay(300);
+            Assert.False(waiting.IsCompleted, "the host query was served beyond MaxConnections + ReservedHostConnections");
+            Assert.Equal(5, server.OpenConnections);
+            hogs[0].Dispose(); // a guest peer leaves: its slot goes straight to the waiting host connection
+            GuestAgentQueryResult result = await waiting;
+            Assert.True(result.IsSuccess, result.Detail);
+        }
+        finally
+        {
+            hogs.ForEach(h => h.Dispose());
+        }
+    }
+
+    [Fact]
+    public void Options_NewLimits_AreValidated()
+    {
+        static GuestAgentServerOptions Tcp() => new() { VsockPort = null, TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.ReservedHostConnections = -1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.MaxConnectionsPerSource = 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.MaxConnectionsPerSource = 65)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.MaxRequestsPerConnection = 0)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.IdleTimeout = TimeSpan.Zero)));
+        Assert.Throws<ArgumentException>(() => new GuestAgentServer(Apply(Tcp(), o => o.HostAddresses.Add(IPAddress.Any))));
+        Assert.True(GuestAgentProtocol.DefaultPort < 1024);
+        Assert.Equal((uint)GuestAgentProtocol.DefaultPort, new GuestAgentServerOptions().VsockPort);
+    }
+
+    private static GuestAgentServerOptions Apply(GuestAgentServerOptions options, Action<GuestAgentServerOptions> change)
+    {
+        change(options);
+        return options;
+    }
+
     internal static async Task WaitUntilAsync(Func<bool> condition)
     {
         var watch = Stopwatch.StartNew();
