@@ -20,7 +20,8 @@ internal static partial class GuestAgentOverlay
 
     /// <summary>
     /// Reads <c>ResCoin:GuestAgent</c>: <c>Agents</c> (VM name → <c>vsock:CID[:PORT]</c> or <c>tcp:HOST[:PORT]</c>),
-    /// <c>RequestTimeout</c> (a time span, default 2 s) and <c>MaxConcurrency</c> (default 32).
+    /// <c>RequestTimeout</c> (a time span, default 2 s), <c>SampleDeadline</c> (a time span for all agents of one period
+    /// together, default 3 s) and <c>MaxConcurrency</c> (default 32).
     /// </summary>
     /// <param name="section">The <c>ResCoin:GuestAgent</c> section.</param>
     /// <returns>The options, or null when no agent is configured.</returns>
@@ -52,6 +53,16 @@ internal static partial class GuestAgentOverlay
             }
 
             options.RequestTimeout = t;
+        }
+
+        if (section["SampleDeadline"] is { } deadline)
+        {
+            if (!TimeSpan.TryParse(deadline, System.Globalization.CultureInfo.InvariantCulture, out TimeSpan d))
+            {
+                throw new InvalidDataException($"invalid configuration: {path}:SampleDeadline: '{deadline}' is not a time span (e.g. 00:00:03)");
+            }
+
+            options.SampleDeadline = d;
         }
 
         if (section["MaxConcurrency"] is { } concurrency)
