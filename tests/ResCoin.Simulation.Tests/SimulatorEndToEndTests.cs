@@ -145,6 +145,94 @@ public sealed class SimulatorEndToEndTests : IDisposable
         Assert.NotEqual(ja, await File.ReadAllTextAsync(Out("c.json")));
     }
 
+    [Fact]
+    public async Task NoArguments_AlsoComparesBurstyVsHogs_PerGroupMetricsInTheJson()
+    {
+        string json = Out("default.json");
+        var (code, stdout, stderr) = await Run("--periods", "150", "--policies", "rescoin,none,share", "--predictors", "last", "--json", json, "--out", Out("default"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("bursty-vs-hogs", stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(Out("default"), "bursty-vs-hogs", "report.html")));
+        Assert.Contains("bursty-vs-hogs/report.html", await File.ReadAllTextAsync(Path.Combine(Out("default"), "report.html")), StringComparison.Ordinal);
+
+        using JsonDocument doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        JsonElement root = doc.RootElement;
+        Assert.Equal(2, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal("built-in", root.GetProperty("scenario").GetProperty("name").GetString());
+        Assert.Equal(["steady", "bursty", "diurnal", "ramp", "spike", "walk"], root.GetProperty("scenario").GetProperty("groups").EnumerateArray().Select(g => g.GetString()));
+        JsonElement other = root.GetProperty("comparisons")[0];
+        Assert.Equal("bursty-vs-hogs", other.GetProperty("scenario").GetProperty("name").GetString());
+        Assert.Equal("file", other.GetProperty("scenario").GetProperty("source").GetString());
+        Assert.Equal(150, other.GetProperty("scenario").GetProperty("periods").GetInt32());
+        var byPolicy = other.GetProperty("policies").EnumerateArray().ToDictionary(p => p.GetProperty("policy").GetString()!);
+        Assert.Equal(["rescoin", "none", "share"], byPolicy.Keys);
+        foreach (JsonElement p in byPolicy.Values)
+        {
+            JsonElement cpu = p.GetProperty("resources").GetProperty("cpu");
+            Assert.InRange(cpu.GetProperty("burstSatisfaction").GetDouble(), 0, 1);
+            Assert.InRange(cpu.GetProperty("burstSatisfactionP5").GetDouble(), 0, 1);
+            Assert.True(cpu.GetProperty("burstPairs").GetInt64() > 0);
+            Assert.InRange(cpu.GetProperty("perVmP5").GetDouble(), 0, 1);
+            foreach (string g in new[] { "hog", "burst", "db" })
+            {
+                Assert.InRange(p.GetProperty("groups").GetProperty(g).GetProperty("cpu").GetDouble(), 0, 1);
+            }
+        }
+
+        // Equal weights cannot keep the database at its template while the hogs want more; templates as weights can.
+        Assert.True(byPolicy["none"].GetProperty("groups").GetProperty("db").GetProperty("cpu").GetDouble() < 0.95);
+        Assert.True(byPolicy["share"].GetProperty("groups").GetProperty("db").GetProperty("cpu").GetDouble() > 0.999);
+        Assert.True(byPolicy["none"].GetProperty("resources").GetProperty("cpu").GetProperty("entitlementViolations").GetDouble() > 0.05);
+    }
+
+    [Fact]
+    public async Task Scenario_MemoryAndDisk_EveryResourceAndGroup()
+    {
+        string file = Out("md.json");
+        await File.WriteAllTextAsync(file, Evaluation.ReadShippedScenario("memory-and-disk.json"));
+        string json = Out("md-out.json");
+        var (code, stdout, stderr) = await Run("--scenario", file, "--periods", "200", "--policies", "rescoin,static", "--predictors", "ewma", "--json", json, "--out", Out("md"));
+        Assert.True(code == 0, stderr);
+        Assert.DoesNotContain("bursty-vs-hogs", stdout, StringComparison.Ordinal);
+
+        using JsonDocument doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+        JsonElement root = doc.RootElement;
+        Assert.Equal("memory-and-disk", root.GetProperty("scenario").GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("scenario").GetProperty("capacityFraction").ValueKind);
+        Assert.Equal(0, root.GetProperty("comparisons").GetArrayLength());
+        Assert.Equal(["cpu", "memory", "diskRead", "diskWrite"], root.GetProperty("scenario").GetProperty("resources").EnumerateArray().Select(e => e.GetString()));
+        foreach (JsonElement p in root.GetProperty("policies").EnumerateArray())
+        {
+            foreach (string g in new[] { "db", "cache", "batch" })
+            {
+                foreach (string r in new[] { "cpu", "memory", "diskRead", "diskWrite" })
+                {
+                    Assert.InRange(p.GetProperty("groups").GetProperty(g).GetProperty(r).GetDouble(), 0, 1);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Scenario_BadField_OneLineErrorNamingIt()
+    {
+        string file = Out("bad.json");
+        await File.WriteAllTextAsync(file, """{ "periods": 10, "capacity": { "cpu": 4 }, "groups": [ { "name": "a" }, { "name": "b", "demand": { "cpu": { "kind": "onoff", "idle": 0, "burst": -1, "burstPeriods": 5, "meanGapPeriods": 100 } } } ] }""");
+        var (code, _, stderr) = await Run("--scenario", file, "--out", Out("x"));
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, "bad.json: groups[1].demand.cpu.burst: must be >= 0");
+    }
+
+    [Fact]
+    public async Task ScenarioAndTrace_Together_AreAUserError()
+    {
+        string file = Out("s.json");
+        await File.WriteAllTextAsync(file, "{}");
+        var (code, _, stderr) = await Run("--scenario", file, "--trace", _files.Directory, "--out", Out("x"));
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, "--scenario");
+    }
+
     [Theory]
     [InlineData("--vms", "0", "--vms")]
     [InlineData("--vms", "abc", "--vms")]
@@ -154,6 +242,9 @@ public sealed class SimulatorEndToEndTests : IDisposable
     [InlineData("--window", "0", "--window")]
     [InlineData("--policies", "rescoin,fifo", "--policies")]
     [InlineData("--predictors", "magic", "--predictors")]
+    [InlineData("--credit", "forever", "--credit")]
+    [InlineData("--bucket-cap", "-1", "--bucket-cap")]
+    [InlineData("--scenario", "no-such-file.json", "--scenario: file not found")]
     public async Task BadOptionValue_OneLineErrorNamingTheOption(string option, string value, string expected)
     {
         var (code, _, stderr) = await Run(option, value, "--out", Out("x"));
@@ -213,7 +304,7 @@ public sealed class SimulatorEndToEndTests : IDisposable
     {
         var (code, stdout, _) = await Run("--help");
         Assert.Equal(0, code);
-        foreach (string o in new[] { "--trace", "--vms", "--periods", "--capacity-fraction", "--window", "--policies", "--predictors", "--seed", "--json", "--out" })
+        foreach (string o in new[] { "--trace", "--scenario", "--vms", "--periods", "--capacity-fraction", "--credit", "--bucket-cap", "--window", "--policies", "--predictors", "--seed", "--json", "--out" })
         {
             Assert.Contains(o, stdout, StringComparison.Ordinal);
         }
