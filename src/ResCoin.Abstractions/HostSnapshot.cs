@@ -42,6 +42,7 @@ public sealed class HostSnapshot
     {
         Array.Clear(_vms, 0, _count);
         _count = 0;
+        Timestamp = default;
         Interval = TimeSpan.Zero;
         HostCapacity = ResourceVector.Fill(double.NaN);
     }

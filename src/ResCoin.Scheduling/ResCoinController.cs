@@ -35,6 +35,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     private readonly AllocationPlan _plan = new();
     private readonly ControllerPeriod _last = new();
     private readonly DecisionLog? _decisionLog;
+    private readonly IPeriodObserver[] _observers;
 
     // Options, copied at construction (later changes to the options object are not seen).
     private readonly TimeSpan _period;
@@ -57,6 +58,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     private int _lowestFree;
 
     private long _attempts;
+    private long _computations;
     private ResourceSet _lastScheduled;
     private bool _disposed;
 
@@ -69,6 +71,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     /// <param name="timeProvider">The clock and timer source; <see cref="TimeProvider.System"/> when null.</param>
     /// <param name="logger">The logger; none when null.</param>
     /// <param name="meterFactory">Creates the <c>ResCoin</c> meter; when null the controller creates (and disposes) its own.</param>
+    /// <param name="observers">See every period as it completes (<see cref="IPeriodObserver"/>); none when null.</param>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The options are invalid; the message names each bad key.</exception>
     public ResCoinController(
         IMonitor monitor,
@@ -78,7 +81,8 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         ResCoinOptions options,
         TimeProvider? timeProvider = null,
         ILogger<ResCoinController>? logger = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        IEnumerable<IPeriodObserver>? observers = null)
     {
         ArgumentNullException.ThrowIfNull(monitor);
         ArgumentNullException.ThrowIfNull(predictor);
@@ -113,10 +117,14 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
             bucketCapPeriods: options.CreditMode == CreditMode.Bucket ? options.BucketCapPeriods : double.NaN,
             weighted: options.WeightedResources);
         _metrics = new ControllerMetrics(meterFactory, _last, predictor, _gate);
+        List<IPeriodObserver> all = observers is null ? [] : [.. observers];
         if (!string.IsNullOrWhiteSpace(options.DecisionLogPath))
         {
             _decisionLog = new DecisionLog(options.DecisionLogPath);
+            all.Insert(0, _decisionLog);
         }
+
+        _observers = [.. all];
     }
 
     /// <summary>The last period computed (valid until the next period starts).</summary>
@@ -131,16 +139,21 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     internal PeriodEngine Engine => _engine;
 
     /// <summary>
-    /// Runs exactly one period: sample → credits → predict → allocate → actuate (and the decision log, when set).
+    /// Runs exactly one period: sample → credits → predict → allocate → actuate, then hands the result to the observers
+    /// (the decision log among them, when set).
     /// </summary>
     /// <param name="cancellationToken">Cancels the period.</param>
-    /// <returns><see langword="true"/> when every stage succeeded; <see langword="false"/> when one failed (it was logged and counted).</returns>
+    /// <returns>What happened: the failed stage and its exception (it was also logged and counted), per-stage timings.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public async ValueTask<bool> RunPeriodAsync(CancellationToken cancellationToken)
+    public async ValueTask<PeriodResult> RunPeriodAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long started = _time.GetTimestamp();
         long attempt = ++_attempts;
+        TimeSpan monitorTime = TimeSpan.Zero, computeTime = TimeSpan.Zero, actuateTime = TimeSpan.Zero;
+        PeriodStage failed = PeriodStage.None;
+        Exception? error = null;
+        int vms = 0;
 
         _snapshot.Clear();
         try
@@ -157,66 +170,78 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         {
             Log.MonitorFailed(_logger, attempt, ex);
             _metrics.Failed("monitor");
-            return false;
+            (failed, error) = (PeriodStage.Monitor, ex);
         }
 
-        lock (_gate)
+        monitorTime = _time.GetElapsedTime(started);
+        if (failed == PeriodStage.None)
         {
-            try
+            lock (_gate)
             {
-                Compute();
-            }
+                try
+                {
+                    Compute();
+                    vms = _last.Count;
+                }
 #pragma warning disable CA1031 // A predictor/allocator fault (or bad monitor data) skips the period, not the loop.
-            catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
-            {
-                Log.ComputeFailed(_logger, attempt, ex);
-                _metrics.Failed("compute");
-                return false;
+                {
+                    Log.ComputeFailed(_logger, attempt, ex);
+                    _metrics.Failed("compute");
+                    (failed, error) = (PeriodStage.Compute, ex);
+                }
             }
+
+            computeTime = _time.GetElapsedTime(started) - monitorTime;
         }
 
-        bool ok = true;
-        try
-        {
-            await _actuator.ApplyAsync(_plan, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-#pragma warning disable CA1031 // The loop must survive any actuator failure.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.ActuatorFailed(_logger, _last.Index, ex);
-            _metrics.Failed("actuate");
-            ok = false;
-        }
-
-        if (_decisionLog is not null)
+        if (failed == PeriodStage.None)
         {
             try
             {
-                _decisionLog.Write(_last);
+                await _actuator.ApplyAsync(_plan, cancellationToken).ConfigureAwait(false);
             }
-#pragma warning disable CA1031 // A full disk must not stop scheduling.
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+#pragma warning disable CA1031 // The loop must survive any actuator failure.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.DecisionLogFailed(_logger, ex);
-                _metrics.Failed("log");
+                Log.ActuatorFailed(_logger, _last.Index, ex);
+                _metrics.Failed("actuate");
+                (failed, error) = (PeriodStage.Actuate, ex);
             }
+
+            actuateTime = _time.GetElapsedTime(started) - monitorTime - computeTime;
         }
 
         TimeSpan elapsed = _time.GetElapsedTime(started);
+        var result = new PeriodResult(attempt, vms, failed, error, monitorTime, computeTime, actuateTime, elapsed);
         _metrics.PeriodDone(elapsed.TotalSeconds);
-        if (_logger.IsEnabled(LogLevel.Debug))
+        if (_logger.IsEnabled(LogLevel.Debug) && result.Computed)
         {
             Log.PeriodDone(_logger, _last.Index, _last.Count, _last.Resources, elapsed.TotalMilliseconds);
         }
 
-        return ok;
+        foreach (IPeriodObserver observer in _observers)
+        {
+            try
+            {
+                observer.OnPeriodCompleted(result, _last);
+            }
+#pragma warning disable CA1031 // An observer (a full disk under the decision log) must not stop scheduling.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ObserverFailed(_logger, observer.GetType().Name, ex);
+                _metrics.Failed("observer");
+            }
+        }
+
+        return result;
     }
 
     /// <summary>
@@ -285,6 +310,10 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     private void Compute()
     {
         long index = _last.Index + 1;
+
+        // Which slots this computation saw: a mark of its own, so a computation that failed half-way (its VMs marked)
+        // does not make the next one take those VMs for duplicates.
+        long mark = ++_computations;
         HostSnapshot snapshot = _snapshot;
 
         // Capacity and the resources that can be scheduled this period.
@@ -336,13 +365,13 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
             {
                 slot = AssignSlot(id);
             }
-            else if (_slotSeen[slot] == index)
+            else if (_slotSeen[slot] == mark)
             {
                 Log.DuplicateVm(_logger, id.Name);
                 continue;
             }
 
-            _slotSeen[slot] = index;
+            _slotSeen[slot] = mark;
             last.VmBuffer[n] = id;
             last.SlotBuffer[n] = slot;
             ResourceVector usage = sample.Usage;
@@ -365,7 +394,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         // VMs that vanished give back their slot.
         for (int slot = 0; slot < _slotCount; slot++)
         {
-            if (_slotSeen[slot] != index && !_slotVm[slot].IsEmpty)
+            if (_slotSeen[slot] != mark && !_slotVm[slot].IsEmpty)
             {
                 FreeSlot(slot);
             }

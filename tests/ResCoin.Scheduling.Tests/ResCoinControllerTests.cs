@@ -33,7 +33,7 @@ public sealed class ResCoinControllerTests
         _monitor.Vms["b"] = new ResourceVector(6, 1e9);
         await using ResCoinController controller = Create();
 
-        Assert.True(await controller.RunPeriodAsync(CancellationToken.None));
+        Assert.True((await controller.RunPeriodAsync(CancellationToken.None)).Succeeded);
 
         ControllerPeriod p = controller.LastPeriod;
         Assert.Equal(1, p.Index);
@@ -113,12 +113,15 @@ public sealed class ResCoinControllerTests
         await using ResCoinController controller = Create();
         _monitor.Throw = new IOException("libvirt went away");
 
-        Assert.False(await controller.RunPeriodAsync(default));
+        PeriodResult failed = await controller.RunPeriodAsync(default);
+        Assert.False(failed.Succeeded);
+        Assert.Equal(PeriodStage.Monitor, failed.FailedStage);
+        Assert.IsType<IOException>(failed.Error);
         Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Exception is IOException);
         Assert.Empty(_actuator.Plans);
         Assert.Equal(0, controller.LastPeriod.Index);
 
-        Assert.True(await controller.RunPeriodAsync(default));
+        Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
         Assert.Single(_actuator.Plans);
         Assert.Equal(1, controller.LastPeriod.Index);
     }
@@ -129,15 +132,48 @@ public sealed class ResCoinControllerTests
         _monitor.Vms["a"] = new ResourceVector(1, 0);
         await using ResCoinController controller = Create();
         _predictor.Throw = new InvalidOperationException("predictor bug");
-        Assert.False(await controller.RunPeriodAsync(default));
+        Assert.False((await controller.RunPeriodAsync(default)).Succeeded);
         Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("computing the allocation failed", StringComparison.Ordinal));
 
         _actuator.Throw = new InvalidOperationException("virDomainSetBlockIoTune failed");
-        Assert.False(await controller.RunPeriodAsync(default));
+        PeriodResult actuate = await controller.RunPeriodAsync(default);
+        Assert.Equal(PeriodStage.Actuate, actuate.FailedStage);
+        Assert.True(actuate.Computed);
+        Assert.Equal(1, actuate.VmCount);
         Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("actuator failed", StringComparison.Ordinal));
 
-        Assert.True(await controller.RunPeriodAsync(default));
+        Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
         Assert.Single(_actuator.Plans);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_Observers_SeeEveryPeriodEvenWhenOneThrows()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 0);
+        var seen = new RecordingObserver();
+        var options = new ResCoinOptions { Resources = ResourceSet.Cpu };
+        await using var controller = new ResCoinController(_monitor, _predictor, new CreditAllocator(), _actuator, options, _time, _logger, observers: [new ThrowingObserver(), seen]);
+
+        await controller.RunPeriodAsync(default);
+        _monitor.Throw = new IOException("gone");
+        await controller.RunPeriodAsync(default);
+        _monitor.Throw = null;
+        await controller.RunPeriodAsync(default);
+
+        Assert.Equal([(1L, PeriodStage.None, 1), (2L, PeriodStage.Monitor, 0), (3L, PeriodStage.None, 1)], seen.Results);
+        Assert.Equal(3, _logger.Entries.Count(e => e.Message.Contains("ThrowingObserver", StringComparison.Ordinal)));
+    }
+
+    private sealed class RecordingObserver : IPeriodObserver
+    {
+        public List<(long, PeriodStage, int)> Results { get; } = [];
+
+        public void OnPeriodCompleted(in PeriodResult result, ControllerPeriod period) => Results.Add((result.Index, result.FailedStage, result.Computed ? period.Count : 0));
+    }
+
+    private sealed class ThrowingObserver : IPeriodObserver
+    {
+        public void OnPeriodCompleted(in PeriodResult result, ControllerPeriod period) => throw new InvalidOperationException("observer bug");
     }
 
     [Fact]
@@ -152,7 +188,7 @@ public sealed class ResCoinControllerTests
         Assert.Equal(1, controller.LastPeriod.Estimates[0].Cpu);
 
         _monitor.Vms["a"] = new ResourceVector(double.PositiveInfinity, 0);
-        Assert.True(await controller.RunPeriodAsync(default));
+        Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
         Assert.Equal(3, controller.LastPeriod.Credits[0].Cpu);
         Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("invalid cpu usage", StringComparison.Ordinal));
     }
@@ -314,7 +350,7 @@ public sealed class ResCoinControllerTests
         await using ServiceProvider sp2 = services2.BuildServiceProvider();
         Assert.Same(mine, sp2.GetRequiredService<IAllocator>());
         _monitor.Vms["a"] = new ResourceVector(1, 0);
-        Assert.True(await sp2.GetRequiredService<ResCoinController>().RunPeriodAsync(default));
+        Assert.True((await sp2.GetRequiredService<ResCoinController>().RunPeriodAsync(default)).Succeeded);
     }
 
     [Fact]

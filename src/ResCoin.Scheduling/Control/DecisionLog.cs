@@ -8,7 +8,7 @@ namespace ResCoin.Scheduling.Control;
 /// estimate, allocation and credit for the scheduled resources (NaN written as null). Built with a reused
 /// <see cref="Utf8JsonWriter"/> over a reused buffer.
 /// </summary>
-internal sealed class DecisionLog : IDisposable
+internal sealed class DecisionLog : IDisposable, IPeriodObserver
 {
     private static readonly JsonEncodedText s_index = JsonEncodedText.Encode("index");
     private static readonly JsonEncodedText s_timestamp = JsonEncodedText.Encode("timestamp");
@@ -42,6 +42,15 @@ internal sealed class DecisionLog : IDisposable
     }
 
     /// <summary>Writes one line describing <paramref name="period"/>.</summary>
+    /// <summary>Writes the period when it was computed (a failed sample or computation writes nothing).</summary>
+    public void OnPeriodCompleted(in PeriodResult result, ControllerPeriod period)
+    {
+        if (result.Computed)
+        {
+            Write(period);
+        }
+    }
+
     public void Write(ControllerPeriod period)
     {
         _buffer.ResetWrittenCount();

@@ -37,8 +37,8 @@ internal static partial class Log
     [LoggerMessage(11, LogLevel.Warning, "Resources scheduled changed to {Resources} (configured {Configured}): a resource is scheduled only when its capacity (configured, or reported by the monitor) minus its reserve is above zero.")]
     public static partial void ResourcesChanged(ILogger logger, ResourceSet resources, ResourceSet configured);
 
-    [LoggerMessage(12, LogLevel.Error, "Writing the decision log failed.")]
-    public static partial void DecisionLogFailed(ILogger logger, Exception exception);
+    [LoggerMessage(12, LogLevel.Error, "Period observer {Observer} failed (the decision log: writing it failed).")]
+    public static partial void ObserverFailed(ILogger logger, string observer, Exception exception);
 
     [LoggerMessage(13, LogLevel.Debug, "Period {Index}: {Count} VMs, resources {Resources}, computed in {Milliseconds} ms.")]
     public static partial void PeriodDone(ILogger logger, long index, int count, ResourceSet resources, double milliseconds);

@@ -46,7 +46,8 @@ public static class ResCoinServiceCollectionExtensions
             sp.GetRequiredService<IOptions<ResCoinOptions>>().Value,
             sp.GetService<TimeProvider>(),
             sp.GetService<ILogger<ResCoinController>>(),
-            sp.GetService<IMeterFactory>()));
+            sp.GetService<IMeterFactory>(),
+            sp.GetServices<IPeriodObserver>()));
         return new ResCoinBuilder(services);
     }
 }
