@@ -209,6 +209,12 @@ public partial class TrimmedAgentTests(ITestOutputHelper output)
         try
         {
             await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            var watch = Stopwatch.StartNew(); // the warning is logged right after the listening line
+            while (!allowed.Any(l => l.Contains("unprivileged port", StringComparison.Ordinal)) && watch.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(20);
+            }
+
             Assert.Contains(allowed, l => l.Contains("unprivileged port", StringComparison.Ordinal));
         }
         finally
