@@ -17,7 +17,7 @@ namespace ResCoin.Scheduling;
 /// <see cref="UnservedPressure"/>, or it used at least <see cref="CappedFraction"/> of a cap below its limit): then each
 /// VM without credit that used more than its template is capped at its use minus its share (by excess over template)
 /// of the unserved demand, never below its template. The caps hold while a VM with credit still uses more than its
-/// template, and are released when none does.
+/// template (capacity the host left idle meanwhile is handed back to the capped VMs), and are released when none does.
 /// </para>
 /// </remarks>
 public sealed class CreditWeighting

@@ -186,6 +186,12 @@ public sealed class WeightedAllocationTests
         Assert.Equal(2, caps[0].Cpu, 12);
         Assert.Equal(2, caps[1].Cpu, 12);
 
+        // Capacity left idle while the burst lasts goes back to the capped VMs: 1 core spare, 0.5 each.
+        var idle = held with { Usage = [2, 2, 3] };
+        (caps, _) = Run(new CreditAllocator(), idle);
+        Assert.Equal(2.5, caps[0].Cpu, 12);
+        Assert.Equal(2.5, caps[1].Cpu, 12);
+
         var over = held with { Usage = [3, 3, 1] }; // the burst is over: nobody with credit is above its template
         (caps, _) = Run(new CreditAllocator(), over);
         Assert.All(caps, c => Assert.True(double.IsNaN(c.Cpu)));

@@ -47,6 +47,8 @@ internal sealed class WeightedCreditColumn
         double deficit = 0;
         double excess = 0;
         double bursting = 0;
+        double used = 0;
+        int held = 0;
         for (int i = 0; i < n; i++)
         {
             double u = usage[i];
@@ -55,6 +57,7 @@ internal sealed class WeightedCreditColumn
                 continue;
             }
 
+            used += u;
             double t = templates[i];
             if (credits[i] > 0)
             {
@@ -96,13 +99,30 @@ internal sealed class WeightedCreditColumn
         }
         else if (bursting > 0)
         {
-            // A VM with credit is still bursting and was served: hold the caps that made room for it.
+            // A VM with credit is still bursting and was served: hold the caps that made room for it, but hand what the
+            // host left idle back to the capped VMs (in proportion to their caps above template), so that caps never
+            // keep capacity idle for long.
+            double spare = capacity - used;
+            double above = 0;
             for (int i = 0; i < n; i++)
             {
                 double prev = previous[i];
                 if (credits[i] <= 0 && prev >= 0)
                 {
-                    caps[i] = Math.Max(prev, templates[i]);
+                    above += Math.Max(prev - templates[i], 0);
+                    held++;
+                }
+            }
+
+            bool give = spare > _unserved * capacity && held > 0;
+            for (int i = 0; i < n; i++)
+            {
+                double prev = previous[i];
+                if (credits[i] <= 0 && prev >= 0)
+                {
+                    double t = templates[i];
+                    double back = !give ? 0 : above > 0 ? spare * Math.Max(prev - t, 0) / above : spare / held;
+                    caps[i] = Math.Max(prev + back, t);
                 }
             }
         }
