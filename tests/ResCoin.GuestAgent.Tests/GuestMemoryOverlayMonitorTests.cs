@@ -56,6 +56,30 @@ public class GuestMemoryOverlayMonitorTests
     }
 
     [Fact]
+    public async Task SampleAsync_AgentsThatNeverAnswer_ThePeriodEndsAtTheSampleDeadline_WithTheInnerFigures()
+    {
+        await using GuestAgentServer agent = await Fixtures.StartTcpServerAsync(new FixtureMemInfo(Fixtures.MemInfo2G));
+        await using var silent = new HostilePeer((_, _, ct) => Task.Delay(Timeout.Infinite, ct));
+        var options = new GuestAgentMonitorOptions { RequestTimeout = TimeSpan.FromSeconds(5), MaxConcurrency = 1, SampleDeadline = TimeSpan.FromMilliseconds(800) };
+        options.Agents["answers"] = Fixtures.EndpointOf(agent);
+        options.Agents["dead"] = silent.Endpoint;
+        options.Agents["small"] = silent.Endpoint;
+        using var agents = new GuestAgentMonitor(options);
+        var overlay = new GuestMemoryOverlayMonitor(new InnerMonitor(), agents);
+        var snapshot = new HostSnapshot();
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await overlay.SampleAsync(snapshot, CancellationToken.None);
+
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(700), TimeSpan.FromSeconds(3)); // 2 x 5 s in turn without the deadline
+        Assert.Equal((2014128.0 - 1712344.0) * 1024, snapshot.Vms[0].Usage.Memory);
+        Assert.Equal(2e9, snapshot.Vms[1].Usage.Memory);
+        Assert.Equal(5e8, snapshot.Vms[3].Usage.Memory);
+        Assert.Equal(1, overlay.LastOverlaidCount);
+        Assert.Equal(2, overlay.LastFallbackCount);
+    }
+
+    [Fact]
     public async Task SampleAsync_NoAgentsConfigured_IsTheInnerMonitor()
     {
         using var agents = new GuestAgentMonitor(new GuestAgentMonitorOptions());
