@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using ResCoin.Scheduling;
 
 namespace ResCoin.Simulation;
@@ -156,9 +155,8 @@ public static class SimulationRunner
         double[][] weight = NewSeries(record.Length, periods);
         double[][] credit = NewSeries(record.Length, periods);
         double[][] jain = NewSeries(ResourceKinds.Count, periods);
-        var logger = new CapturingLogger();
         long started = TimeProvider.System.GetTimestamp();
-        var controller = new ResCoinController(host, predictor, allocator, host, controllerOptions, clock, logger);
+        var controller = new ResCoinController(host, predictor, allocator, host, controllerOptions, clock);
         await using (controller.ConfigureAwait(false))
         {
             int pending = 0;
@@ -171,9 +169,10 @@ public static class SimulationRunner
                     demand[k][t] = scenario.Vms[record[k]].GetDemand(ResourceKind.Cpu)[t];
                 }
 
-                if (!await controller.RunPeriodAsync(cancellationToken).ConfigureAwait(false))
+                PeriodResult result = await controller.RunPeriodAsync(cancellationToken).ConfigureAwait(false);
+                if (!result.Succeeded)
                 {
-                    throw new InvalidOperationException($"Policy '{policy}', period {t}: the controller failed: {logger.LastError ?? "no detail"}", logger.LastException);
+                    throw new InvalidOperationException($"Policy '{policy}', period {t}: the controller's {result.FailedStage.ToString().ToLowerInvariant()} stage failed: {result.Error?.Message ?? "no detail"}", result.Error);
                 }
 
                 ControllerPeriod last = controller.LastPeriod;
@@ -231,27 +230,5 @@ public static class SimulationRunner
         }
 
         return s;
-    }
-
-    /// <summary>Keeps the controller's last error so a failed period can be reported instead of silently skipped.</summary>
-    private sealed class CapturingLogger : ILogger<ResCoinController>
-    {
-        public string? LastError { get; private set; }
-
-        public Exception? LastException { get; private set; }
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (logLevel >= LogLevel.Error)
-            {
-                LastError = exception is null ? formatter(state, exception) : $"{formatter(state, exception)}: {exception.Message}";
-                LastException = exception;
-            }
-        }
     }
 }
