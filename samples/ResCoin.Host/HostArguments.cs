@@ -133,7 +133,6 @@ internal static class HostCommandLine
         if (parse.GetValue(s_dryRun))
         {
             result.Overrides["ResCoin:DryRun"] = "true";
-            result.Overrides["ResCoin:Libvirt:DryRun"] = "true";
         }
 
         if (parse.GetValue(s_connect) is { } uri)

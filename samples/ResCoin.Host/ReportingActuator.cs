@@ -5,8 +5,9 @@ using ResCoin.Scheduling;
 namespace ResCoin.Host;
 
 /// <summary>
-/// Wraps the real actuator and prints one line per VM per period: usage, estimate and allocation of every scheduled
-/// resource (in dry-run mode this is the whole output of a decision; the libvirt actuator also logs what it would set).
+/// Wraps the real actuator and prints one line per VM per period: usage, estimate, credit, cap ("-" = none) and, for the
+/// weighted resources, weight of every scheduled resource (in dry-run mode this is the whole output of a decision; the
+/// libvirt actuator also logs what it would set).
 /// </summary>
 internal sealed class ReportingActuator(IActuator inner, Func<ControllerPeriod> lastPeriod, TextWriter output) : IActuator
 {
@@ -35,7 +36,12 @@ internal sealed class ReportingActuator(IActuator inner, Func<ControllerPeriod> 
                     continue;
                 }
 
-                _line.Append(CultureInfo.InvariantCulture, $" | {ResourceKinds.Name(k)} use {Format(k, p.Usage[i][k])} est {Format(k, p.Estimates[i][k])} alloc {Format(k, p.Allocations[i][k])}");
+                _line.Append(CultureInfo.InvariantCulture, $" | {ResourceKinds.Name(k)} use {Format(k, p.Usage[i][k])} est {Format(k, p.Estimates[i][k])} credit {Format(k, p.Credits[i][k])} cap {Format(k, p.Caps[i][k])}");
+                double w = p.Weights[i][k];
+                if (!double.IsNaN(w))
+                {
+                    _line.Append(CultureInfo.InvariantCulture, $" weight {w:0.00}");
+                }
             }
 
             output.WriteLine(_line.ToString());

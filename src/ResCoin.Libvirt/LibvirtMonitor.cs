@@ -40,7 +40,8 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _connection = new LibvirtConnection(options.ConnectionUri, _time, _logger,
-            TimeSpan.FromSeconds(options.ReconnectMinDelaySeconds), TimeSpan.FromSeconds(options.ReconnectMaxDelaySeconds));
+            TimeSpan.FromSeconds(options.ReconnectMinDelaySeconds), TimeSpan.FromSeconds(options.ReconnectMaxDelaySeconds),
+            TimeSpan.FromSeconds(options.CallTimeoutSeconds));
     }
 
     /// <inheritdoc/>
@@ -60,29 +61,38 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         ConnectionHandle conn = _connection.Acquire();
         if (_nodeGeneration != _connection.Generation)
         {
-            NodeInfo node = LibvirtApi.GetNodeInfo(conn);
+            NodeInfo node = _connection.Call("virNodeGetInfo", () => LibvirtApi.GetNodeInfo(conn));
             _nodeCpus = node.Cpus;
             _nodeMemoryBytes = node.MemoryKiB.Value * 1024.0;
             _nodeGeneration = _connection.Generation;
         }
 
         long t0 = _time.GetTimestamp();
-        int n = NativeMethods.virConnectGetAllDomainStats(conn, StatsMask, out DomainStatsRecord** records, NativeMethods.ListRunning);
-        long t1 = _time.GetTimestamp();
-        if (n < 0)
+        // On the connection's call gate: a hung libvirtd costs the call deadline, not the loop.
+        StatsResult result;
+        try
         {
-            LibvirtException ex = LibvirtApi.LastError("virConnectGetAllDomainStats");
-            _connection.CheckAlive(conn);
-            throw ex;
+            result = _connection.Call("virConnectGetAllDomainStats", () => GetAllDomainStats(conn), static r => NativeMethods.virDomainStatsRecordListFree(r.Records));
         }
+        catch (LibvirtException)
+        {
+            _connection.CheckAlive(conn);
+            throw;
+        }
+
+        int n = result.Count;
+        DomainStatsRecord** records = result.Records;
+        long t1 = _time.GetTimestamp();
 
         long now = t0 + ((t1 - t0) / 2);
         snapshot.Timestamp = _time.GetUtcNow();
         snapshot.Interval = _lastSampleTimestamp == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_lastSampleTimestamp, now);
         _lastSampleTimestamp = now;
+        // The raw host capacity: what is kept for the host itself is ResCoinOptions.Reserve, which the controller
+        // subtracts (one source of truth; subtracting a reserve here as well would take it twice).
         snapshot.HostCapacity = new ResourceVector(
-            Math.Max(_nodeCpus - _options.CpuReserveCores, 0),
-            Math.Max(_nodeMemoryBytes - _options.MemoryReserveBytes, 0),
+            _nodeCpus,
+            _nodeMemoryBytes,
             CapacityOrNaN(_options.DiskReadCapacity),
             CapacityOrNaN(_options.DiskWriteCapacity),
             CapacityOrNaN(_options.NetRxCapacity),
@@ -108,7 +118,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
                 }
 
                 var name = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(namePtr);
-                VmState vm = FindOrAdd(name);
+                VmState vm = FindOrAdd(name, r->Domain);
                 vm.Generation = generation;
                 uint id = NativeMethods.virDomainGetID(r->Domain);
                 ref VmSample sample = ref snapshot.Add(vm.Id);
@@ -131,19 +141,42 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         }
     }
 
+    private readonly unsafe struct StatsResult(int count, DomainStatsRecord** records)
+    {
+        public int Count { get; } = count;
+
+        public DomainStatsRecord** Records { get; } = records;
+    }
+
     private static double CapacityOrNaN(double value) => value > 0 ? value : double.NaN;
 
-    private VmState FindOrAdd(ReadOnlySpan<byte> name)
+    private static unsafe StatsResult GetAllDomainStats(ConnectionHandle conn)
     {
-        foreach (VmState vm in _vms)
+        int n = NativeMethods.virConnectGetAllDomainStats(conn, StatsMask, out DomainStatsRecord** records, NativeMethods.ListRunning);
+        return n < 0 ? throw LibvirtApi.LastError("virConnectGetAllDomainStats") : new StatsResult(n, records);
+    }
+
+    private unsafe VmState FindOrAdd(ReadOnlySpan<byte> name, nint domain)
+    {
+        // The UUID tells a VM re-created under the same name from the one measured before (its counters start again).
+        byte* raw = stackalloc byte[16];
+        Guid uuid = NativeMethods.virDomainGetUUID(domain, raw) == 0 ? new Guid(new ReadOnlySpan<byte>(raw, 16), bigEndian: true) : Guid.Empty;
+        for (int i = 0; i < _vms.Count; i++)
         {
+            VmState vm = _vms[i];
             if (name.SequenceEqual(vm.NameUtf8))
             {
-                return vm;
+                if (vm.Id.Uuid == uuid)
+                {
+                    return vm;
+                }
+
+                _vms.RemoveAt(i);
+                break;
             }
         }
 
-        var added = new VmState(name.ToArray());
+        var added = new VmState(name.ToArray(), uuid);
         _vms.Add(added);
         LogVmAppeared(_logger, added.Id.Name);
         return added;
@@ -181,9 +214,15 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
     internal sealed class VmState
     {
         public VmState(byte[] nameUtf8)
+            : this(nameUtf8, Guid.Empty)
+        {
+        }
+
+        public VmState(byte[] nameUtf8, Guid uuid)
         {
             NameUtf8 = nameUtf8;
-            Id = new VmId(System.Text.Encoding.UTF8.GetString(nameUtf8));
+            string name = System.Text.Encoding.UTF8.GetString(nameUtf8);
+            Id = uuid == Guid.Empty ? new VmId(name) : new VmId(name, uuid);
         }
 
         public byte[] NameUtf8 { get; }
@@ -199,6 +238,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         private long _timestamp;
         private double _cpuNs;
         private double _vcpuDelayNs;
+        private double _vcpuTimeNs;
         private int _blockCount;
         private double _blockRd;
         private double _blockWr;
@@ -225,10 +265,10 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 
             double vcpus = stats.VcpuCurrent > 0 ? stats.VcpuCurrent : stats.VcpuMaximum;
 
-            // CPU pressure: the share of the period the vCPUs were runnable but waiting for a host CPU (vcpu.N.delay),
-            // throttling by a quota included.
-            double delay = haveInterval && vcpus > 0 ? Rate(stats.VcpuDelayNs, _vcpuDelayNs, seconds) / 1e9 / vcpus : double.NaN;
-            sample.Pressure.Cpu = double.IsNaN(delay) ? double.NaN : Math.Clamp(delay, 0, 1);
+            // CPU pressure: the share of the vCPUs' demand that was not served, delay / (run + delay) over the period,
+            // where delay is the time they were runnable but waiting for a host CPU (vcpu.N.delay; throttling by a
+            // quota included) and run the time they ran (vcpu.N.time). Demand ~ usage / (1 - pressure).
+            sample.Pressure.Cpu = haveInterval ? UnservedShare(stats.VcpuTimeNs - _vcpuTimeNs, stats.VcpuDelayNs - _vcpuDelayNs) : double.NaN;
             sample.Limit = ResourceVector.Fill(double.PositiveInfinity);
             sample.Limit.Cpu = vcpus > 0 ? vcpus : double.PositiveInfinity;
             sample.Limit.Memory = stats.BalloonMaximumKiB > 0 ? stats.BalloonMaximumKiB * 1024 : double.PositiveInfinity;
@@ -238,12 +278,28 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             _timestamp = timestamp;
             _cpuNs = stats.CpuTimeNs;
             _vcpuDelayNs = stats.VcpuDelayNs;
+            _vcpuTimeNs = stats.VcpuTimeNs;
             _blockCount = stats.BlockCount;
             _blockRd = stats.BlockReadBytes;
             _blockWr = stats.BlockWriteBytes;
             _netCount = stats.NetCount;
             _netRx = stats.NetRxBytes;
             _netTx = stats.NetTxBytes;
+        }
+
+        /// <summary>
+        /// The unserved share of CPU demand from the vCPUs' run and wait deltas: delay / (run + delay), in [0, 1];
+        /// 0 when the vCPUs neither ran nor waited (no demand), NaN when a counter is missing or went backwards.
+        /// </summary>
+        internal static double UnservedShare(double runDeltaNs, double delayDeltaNs)
+        {
+            if (!(runDeltaNs >= 0) || !(delayDeltaNs >= 0))
+            {
+                return double.NaN;
+            }
+
+            double demand = runDeltaNs + delayDeltaNs;
+            return demand > 0 ? Math.Clamp(delayDeltaNs / demand, 0, 1) : 0;
         }
 
         /// <summary>A counter's rate; NaN when either value is missing or the counter went backwards (reset).</summary>

@@ -16,29 +16,17 @@ public sealed class LibvirtOptions
     [Required]
     public string ConnectionUri { get; set; } = DefaultConnectionUri;
 
-    /// <summary>Cores kept for the host itself, subtracted from the node's CPU count in <see cref="HostSnapshot.HostCapacity"/>.</summary>
-    [Range(0, 100_000)]
-    public double CpuReserveCores { get; set; }
+    /// <summary>The host's disk read capacity in bytes/s (libvirt does not know it); NaN (the default) = unknown.</summary>
+    public double DiskReadCapacity { get; set; } = double.NaN;
 
-    /// <summary>Bytes kept for the host itself, subtracted from the node's memory in <see cref="HostSnapshot.HostCapacity"/>.</summary>
-    [Range(0, double.MaxValue)]
-    public double MemoryReserveBytes { get; set; }
+    /// <summary>The host's disk write capacity in bytes/s; NaN (the default) = unknown.</summary>
+    public double DiskWriteCapacity { get; set; } = double.NaN;
 
-    /// <summary>The host's disk read capacity in bytes/s (libvirt does not know it); 0 = unknown.</summary>
-    [Range(0, double.MaxValue)]
-    public double DiskReadCapacity { get; set; }
+    /// <summary>The host's network receive capacity in bytes/s; NaN (the default) = unknown.</summary>
+    public double NetRxCapacity { get; set; } = double.NaN;
 
-    /// <summary>The host's disk write capacity in bytes/s; 0 = unknown.</summary>
-    [Range(0, double.MaxValue)]
-    public double DiskWriteCapacity { get; set; }
-
-    /// <summary>The host's network receive capacity in bytes/s; 0 = unknown.</summary>
-    [Range(0, double.MaxValue)]
-    public double NetRxCapacity { get; set; }
-
-    /// <summary>The host's network transmit capacity in bytes/s; 0 = unknown.</summary>
-    [Range(0, double.MaxValue)]
-    public double NetTxCapacity { get; set; }
+    /// <summary>The host's network transmit capacity in bytes/s; NaN (the default) = unknown.</summary>
+    public double NetTxCapacity { get; set; } = double.NaN;
 
     /// <summary>The balloon statistics period (seconds) the monitor sets on VMs that have none; 0 = leave VMs alone.</summary>
     [Range(0, 3600)]
@@ -56,19 +44,55 @@ public sealed class LibvirtOptions
     [Range(0.01, 3600)]
     public double ReconnectMaxDelaySeconds { get; set; } = 60;
 
-    /// <summary>The file the actuator journals original settings to; restored on stop and on the next start after a crash.</summary>
+    /// <summary>The default <see cref="CallTimeoutSeconds"/>.</summary>
+    public const double DefaultCallTimeoutSeconds = 5;
+
+    /// <summary>The default <see cref="ApplyTimeoutSeconds"/>.</summary>
+    public const double DefaultApplyTimeoutSeconds = 10;
+
+    /// <summary>The default <see cref="RestoreTimeoutSeconds"/> (with the in-flight period, well inside the 60 s <c>TimeoutStopSec</c> of the sample unit and the host's 30 s shutdown timeout).</summary>
+    public const double DefaultRestoreTimeoutSeconds = 20;
+
+    /// <summary>The default <see cref="MissingVmRetentionHours"/> (7 days).</summary>
+    public const double DefaultMissingVmRetentionHours = 168;
+
+    /// <summary>
+    /// The file the actuator journals original settings to; restored on stop and on the next start after a crash. Its
+    /// directory is created mode 0700 and must not be writable by other users; <c>&lt;JournalPath&gt;.lock</c> beside it is
+    /// the per-host instance lock (a second daemon with the same journal fails at start naming the holder's PID).
+    /// </summary>
     [Required]
     public string JournalPath { get; set; } = DefaultJournalPath;
 
-    /// <summary>When set, the actuator logs what it would do and changes nothing (in addition to the plan's own dry-run flag).</summary>
-    public bool DryRun { get; set; }
+    /// <summary>
+    /// The longest wait for libvirtd, per call (the monitor's bulk statistics, the connection) and per VM (one VM's apply
+    /// or one VM's restore runs as one batch). Past it the period goes on without that VM, and until libvirtd answers the
+    /// late call, every further call fails at once.
+    /// </summary>
+    [Range(0.1, 600)]
+    public double CallTimeoutSeconds { get; set; } = DefaultCallTimeoutSeconds;
+
+    /// <summary>The longest one period's actuation may take; VMs not reached by then wait for the next period.</summary>
+    [Range(0.1, 3600)]
+    public double ApplyTimeoutSeconds { get; set; } = DefaultApplyTimeoutSeconds;
+
+    /// <summary>
+    /// The longest a restore (on stop) may take; what is not restored by then stays in the journal, is logged, and is
+    /// restored on the next start. Keep it well below the service manager's stop timeout (systemd <c>TimeoutStopSec</c>).
+    /// </summary>
+    [Range(0.1, 3600)]
+    public double RestoreTimeoutSeconds { get; set; } = DefaultRestoreTimeoutSeconds;
+
+    /// <summary>
+    /// How long the journaled originals of a VM that cannot be found (destroyed, undefined, shut off) are kept, so that the
+    /// same VM (same UUID) coming back is still restored; a different VM with the same name never is.
+    /// </summary>
+    [Range(0, 100_000)]
+    public double MissingVmRetentionHours { get; set; } = DefaultMissingVmRetentionHours;
 
     /// <summary>The smallest CPU cap ever applied, in cores (libvirt needs at least 1 ms of quota per period).</summary>
     [Range(0.001, 100_000)]
     public double MinCpuCores { get; set; } = 0.05;
-
-    /// <summary>Whether to also set <c>cpu_shares</c> (1024 per allocated core) so that idle capacity is shared by weight.</summary>
-    public bool UseCpuShares { get; set; }
 
     /// <summary>The largest fraction a CPU cap may shrink in one period (1 = no limit).</summary>
     [Range(0.0, 1.0)]
@@ -130,16 +154,31 @@ internal sealed class LibvirtOptionsValidator : IValidateOptions<LibvirtOptions>
             failures.Add($"ResCoin:Libvirt:ConnectionUri '{options.ConnectionUri}' is not a libvirt URI (e.g. qemu:///system).");
         }
 
-        foreach (double v in (ReadOnlySpan<double>)[options.CpuReserveCores, options.MemoryReserveBytes, options.DiskReadCapacity, options.DiskWriteCapacity, options.NetRxCapacity, options.NetTxCapacity, options.MemoryFloorBytes, options.MemoryMarginBytes, options.MinDiskBytesPerSecond, options.MinNetBytesPerSecond])
+        foreach (double v in (ReadOnlySpan<double>)[options.MemoryFloorBytes, options.MemoryMarginBytes, options.MinDiskBytesPerSecond, options.MinNetBytesPerSecond])
         {
             if (!double.IsFinite(v))
             {
-                failures.Add("ResCoin:Libvirt: capacities, reserves, floors and margins must be finite numbers.");
+                failures.Add("ResCoin:Libvirt: floors and margins must be finite numbers.");
                 break;
             }
         }
 
+        // A capacity is unknown (NaN, the default) or a positive finite number of bytes/s.
+        CheckCapacity(failures, nameof(options.DiskReadCapacity), options.DiskReadCapacity);
+        CheckCapacity(failures, nameof(options.DiskWriteCapacity), options.DiskWriteCapacity);
+        CheckCapacity(failures, nameof(options.NetRxCapacity), options.NetRxCapacity);
+        CheckCapacity(failures, nameof(options.NetTxCapacity), options.NetTxCapacity);
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckCapacity(List<string> failures, string key, double value)
+    {
+        if (!double.IsNaN(value) && !(value > 0 && double.IsFinite(value)))
+        {
+            failures.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"ResCoin:Libvirt:{key} must be a positive number of bytes/s, or unset (NaN) when unknown (was {value})."));
+        }
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> when the options are invalid (for direct construction without DI).</summary>

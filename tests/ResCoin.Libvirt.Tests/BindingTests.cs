@@ -80,6 +80,7 @@ public sealed class BindingTests
         Assert.Equal(12_708_046_000, s.CpuTimeNs);
         Assert.Equal(2, s.VcpuCurrent);
         Assert.Equal(500, s.VcpuDelayNs);
+        Assert.Equal(5, s.VcpuTimeNs);
         Assert.Equal(2, s.BlockCount);
         Assert.Equal(300, s.BlockReadBytes);
         Assert.Equal(30, s.BlockWriteBytes);
@@ -129,6 +130,7 @@ public sealed class BindingTests
         s.BalloonRssKiB = 1024;
         s.VcpuCurrent = 2;
         s.VcpuDelayNs = 0;
+        s.VcpuTimeNs = 0;
         s.BalloonMaximumKiB = 2048;
         VmSample sample = VmSample.Unmeasured(new VmId("vm1"));
 
@@ -141,10 +143,11 @@ public sealed class BindingTests
         time.Advance(TimeSpan.FromSeconds(2));
         s.CpuTimeNs = 13e9;
         s.VcpuDelayNs = 1e9;
+        s.VcpuTimeNs = 3e9;
         s.BlockReadBytes = 5000;
         vm.Update(ref sample, s, 5, time.GetTimestamp(), 0, time, 30);
         Assert.Equal(1.5, sample.Usage.Cpu, 9);
-        Assert.Equal(0.25, sample.Pressure.Cpu, 9); // 1 s of run-queue wait over 2 s and 2 vCPUs
+        Assert.Equal(0.25, sample.Pressure.Cpu, 9); // 1 s of run-queue wait beside 3 s run: a quarter of the demand unserved
         Assert.Equal(2000, sample.Usage.DiskRead, 9);
         Assert.Equal(0, sample.Usage.DiskWrite);
         Assert.True(double.IsNaN(sample.Usage.NetRx));
@@ -256,12 +259,12 @@ public sealed class BindingTests
     public void Monitor_TestDriver_OneBulkCall_FillsSnapshot()
     {
         Prerequisite.Require(NativeLibraryPresent(), "libvirt.so.0 is not installed (run scripts/setup-host.sh)");
-        using var monitor = new LibvirtMonitor(new LibvirtOptions { ConnectionUri = "test:///default", CpuReserveCores = 1 });
+        using var monitor = new LibvirtMonitor(new LibvirtOptions { ConnectionUri = "test:///default" });
         var s = new HostSnapshot();
         monitor.SampleAsync(s, default).AsTask().GetAwaiter().GetResult();
         Assert.Equal(1, s.Count);
         Assert.Equal("test", s.Vms[0].Id.Name);
-        Assert.Equal(15, s.HostCapacity.Cpu); // the test driver's node has 16 CPUs
+        Assert.Equal(16, s.HostCapacity.Cpu); // the test driver's node has 16 CPUs: the raw capacity, no reserve taken
         Assert.True(double.IsNaN(s.HostCapacity.DiskRead));
     }
 

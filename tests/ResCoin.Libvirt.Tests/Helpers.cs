@@ -95,10 +95,11 @@ internal static class Live
         return s.Vms[i];
     }
 
-    public static AllocationPlan Plan(string vm, ResourceSet resources, ResourceVector allocation, ResourceVector usage, bool dryRun = false)
+    /// <summary>A one-VM plan: caps <paramref name="allocation"/>, weights <paramref name="weight"/> (none when null), no guarantees.</summary>
+    public static AllocationPlan Plan(string vm, ResourceSet resources, ResourceVector allocation, ResourceVector usage, bool dryRun = false, ResourceVector? weight = null)
     {
         var plan = new AllocationPlan { Resources = resources, DryRun = dryRun, Period = TimeSpan.FromSeconds(2) };
-        plan.Add(new VmId(vm), allocation, usage);
+        plan.Add(new VmId(vm), allocation, weight ?? ResourceVector.Fill(double.NaN), ResourceVector.Fill(double.NaN), usage);
         return plan;
     }
 }

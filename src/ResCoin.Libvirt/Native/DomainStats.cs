@@ -17,6 +17,7 @@ internal struct DomainStats
     public double VcpuCurrent;
     public double VcpuMaximum;
     public double VcpuDelayNs;
+    public double VcpuTimeNs;
     public int BlockCount;
     public double BlockReadBytes;
     public double BlockWriteBytes;
@@ -38,6 +39,7 @@ internal struct DomainStats
         VcpuCurrent = double.NaN,
         VcpuMaximum = double.NaN,
         VcpuDelayNs = double.NaN,
+        VcpuTimeNs = double.NaN,
         BlockReadBytes = double.NaN,
         BlockWriteBytes = double.NaN,
         NetRxBytes = double.NaN,
@@ -77,8 +79,8 @@ internal static class DomainStatsParser
     public static DomainStats Parse(ReadOnlySpan<TypedParameter> parameters)
     {
         DomainStats s = DomainStats.Empty;
-        double blockRd = 0, blockWr = 0, netRx = 0, netTx = 0, vcpuDelay = 0;
-        bool anyBlockRd = false, anyBlockWr = false, anyNetRx = false, anyNetTx = false, anyDelay = false;
+        double blockRd = 0, blockWr = 0, netRx = 0, netTx = 0, vcpuDelay = 0, vcpuTime = 0;
+        bool anyBlockRd = false, anyBlockWr = false, anyNetRx = false, anyNetTx = false, anyDelay = false, anyVcpuTime = false;
         int blockCount = 0, netCount = 0;
         foreach (ref readonly TypedParameter p in parameters)
         {
@@ -173,6 +175,11 @@ internal static class DomainStatsParser
                     vcpuDelay += p.AsDouble();
                     anyDelay = true;
                 }
+                else if (vcpuField.SequenceEqual("time"u8))
+                {
+                    vcpuTime += p.AsDouble();
+                    anyVcpuTime = true;
+                }
             }
             else if (name.SequenceEqual("vcpu.current"u8))
             {
@@ -185,6 +192,7 @@ internal static class DomainStatsParser
         }
 
         s.VcpuDelayNs = anyDelay ? vcpuDelay : double.NaN;
+        s.VcpuTimeNs = anyVcpuTime ? vcpuTime : double.NaN;
         s.BlockCount = blockCount;
         s.NetCount = netCount;
         s.BlockReadBytes = anyBlockRd ? blockRd : double.NaN;
