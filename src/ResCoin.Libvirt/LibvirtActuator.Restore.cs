@@ -11,6 +11,9 @@ public sealed partial class LibvirtActuator
     /// <summary>A test seam (fault campaign): called with "restored:SETTING" after a setting was put back and before its journal entry is removed.</summary>
     internal Action<string>? FaultHook { get; set; }
 
+    /// <summary>The connection (tests reach its call gate to simulate a slow libvirtd).</summary>
+    internal LibvirtConnection Connection => _connection;
+
     private static SettingsJournal OpenJournal(LibvirtOptions options, TimeProvider time)
         => SettingsJournal.Open(options.JournalPath, new SettingsJournalOptions
         {
@@ -84,6 +87,7 @@ public sealed partial class LibvirtActuator
         IReadOnlyList<JournalEntry> entries = _journal.GetEntries();
         long start = _time.GetTimestamp();
         var failures = new List<(JournalEntry Entry, string Reason)>();
+        var balloons = new List<JournalEntry>();
         int restored = 0, kept = 0;
         int i = 0;
         while (i < entries.Count)
@@ -122,6 +126,10 @@ public sealed partial class LibvirtActuator
                 restored += r.Restored;
                 kept += r.Kept;
                 failures.AddRange(r.Failures);
+                if (r.Balloon is { } b)
+                {
+                    balloons.Add(b);
+                }
             }
             catch (Exception ex) when (ex is LibvirtException or LibvirtTimeoutException)
             {
@@ -137,6 +145,7 @@ public sealed partial class LibvirtActuator
             }
         }
 
+        ConfirmBalloons(conn, balloons, start, budget, cancellationToken);
         _devices.Clear();
         foreach ((JournalEntry e, string reason) in failures)
         {
@@ -153,7 +162,7 @@ public sealed partial class LibvirtActuator
         }
     }
 
-    private readonly record struct VmRestore(int Restored, int Kept, List<(JournalEntry Entry, string Reason)> Failures);
+    private readonly record struct VmRestore(int Restored, int Kept, List<(JournalEntry Entry, string Reason)> Failures, JournalEntry? Balloon = null);
 
     /// <summary>Restores one VM's entries (runs on the call gate's worker).</summary>
     private VmRestore RestoreVm(ConnectionHandle conn, VmId vm, JournalEntry[] group, bool keepEntries)
@@ -181,6 +190,7 @@ public sealed partial class LibvirtActuator
         }
 
         int restored = 0;
+        JournalEntry? balloon = null;
         using (dom)
         {
             try
@@ -211,7 +221,13 @@ public sealed partial class LibvirtActuator
                     continue;
                 }
 
-                if (!keepEntries)
+                if (!keepEntries && e.Setting == MemoryBalloon)
+                {
+                    // The balloon moves for a while after its target is set: the entry goes only once the VM is back
+                    // at its original size (ConfirmBalloons), so a restart meanwhile never takes a half-grown size for it.
+                    balloon = e;
+                }
+                else if (!keepEntries)
                 {
                     try
                     {
@@ -226,8 +242,58 @@ public sealed partial class LibvirtActuator
             }
         }
 
-        return new VmRestore(restored, 0, failures);
+        return new VmRestore(restored, 0, failures, balloon);
     }
+
+    /// <summary>
+    /// Waits (within the restore budget, at most <see cref="BalloonSettleTime"/>) until each restored balloon is back at
+    /// its original size, then drops its entry; a balloon still moving keeps its entry (the next start restores it again).
+    /// </summary>
+    private void ConfirmBalloons(ConnectionHandle conn, List<JournalEntry> pending, long start, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        long settleStart = _time.GetTimestamp();
+        while (pending.Count > 0)
+        {
+            for (int k = pending.Count - 1; k >= 0; k--)
+            {
+                JournalEntry e = pending[k];
+                try
+                {
+                    ulong current = _connection.Call("virDomainGetInfo(" + e.Vm.Name + ")", () =>
+                    {
+                        using DomainHandle dom = e.Vm.Uuid != Guid.Empty ? LibvirtApi.LookupByUuid(conn, e.Vm.Uuid, e.Vm.Name) : LibvirtApi.Lookup(conn, e.Vm.Name);
+                        return LibvirtApi.GetInfo(dom, e.Vm.Name).MemoryKiB.Value;
+                    });
+                    if (current.ToString(CultureInfo.InvariantCulture) == e.OriginalValue)
+                    {
+                        _journal.Remove(e.Vm, e.Setting);
+                        pending.RemoveAt(k);
+                    }
+                }
+                catch (Exception ex) when (ex is LibvirtException or LibvirtTimeoutException or IOException or UnauthorizedAccessException)
+                {
+                    LogBalloonNotConfirmed(_logger, e.Vm.Name, e.OriginalValue, ex.Message);
+                    pending.RemoveAt(k);
+                }
+            }
+
+            if (pending.Count == 0 || cancellationToken.IsCancellationRequested
+                || _time.GetElapsedTime(start) > budget || _time.GetElapsedTime(settleStart) > BalloonSettleTime)
+            {
+                break;
+            }
+
+            Thread.Sleep(200);
+        }
+
+        foreach (JournalEntry e in pending)
+        {
+            LogBalloonNotConfirmed(_logger, e.Vm.Name, e.OriginalValue, "the balloon is still moving towards it");
+        }
+    }
+
+    /// <summary>How long a stop waits for restored balloons to reach their original size before leaving them journaled.</summary>
+    private static readonly TimeSpan BalloonSettleTime = TimeSpan.FromSeconds(10);
 
     private VmRestore Missing(VmId vm, JournalEntry[] group, List<(JournalEntry, string)> failures)
     {
@@ -280,8 +346,26 @@ public sealed partial class LibvirtActuator
 
         if (TrySplit(e.Setting, BlkioPrefix, out string device, out string field))
         {
-            using var p = new TypedParameterBuffer(1);
-            p.Add(field, TypedParameterType.ULLong, value);
+            // libvirt sets total/read/write_bytes_sec as one group (a field left out becomes 0): restore the field with
+            // the other direction's value in force, or restoring one would reset the other.
+            long rd, wr;
+            using (TypedParameterBuffer current = LibvirtApi.GetBlockIoTune(dom, name, device))
+            {
+                rd = current.TryGet("read_bytes_sec"u8, out TypedParameter r) ? r.AsInt64() : 0;
+                wr = current.TryGet("write_bytes_sec"u8, out TypedParameter w) ? w.AsInt64() : 0;
+            }
+
+            using var p = new TypedParameterBuffer(2);
+            if (field is "read_bytes_sec" or "write_bytes_sec")
+            {
+                p.Add("read_bytes_sec", TypedParameterType.ULLong, field == "read_bytes_sec" ? value : rd);
+                p.Add("write_bytes_sec", TypedParameterType.ULLong, field == "write_bytes_sec" ? value : wr);
+            }
+            else
+            {
+                p.Add(field, TypedParameterType.ULLong, value);
+            }
+
             LibvirtApi.SetBlockIoTune(dom, name, device, p);
             return;
         }
@@ -352,11 +436,14 @@ public sealed partial class LibvirtActuator
     [LoggerMessage(EventId = 31, Level = LogLevel.Critical, Message = "The settings journal {Path} was unusable ({Reason}); it was moved to {Aside} and {Recovered} originals were recovered from it. VMs whose originals were lost may still be throttled: check them by hand")]
     private static partial void LogJournalQuarantined(ILogger logger, string path, string reason, string aside, int recovered);
 
-    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "The settings journal's directory {Dir} is shared with other users (sticky); use a root-only (0700) directory")]
+    [LoggerMessage(EventId = 32, Level = LogLevel.Warning, Message = "The settings journal's directory {Dir} is accessible to other users; use a root-only (0700) directory")]
     private static partial void LogJournalDirectoryShared(ILogger logger, string dir);
 
     [LoggerMessage(EventId = 33, Level = LogLevel.Warning, Message = "The actuation deadline ({Seconds} s) passed; {Remaining} VMs wait for the next period")]
     private static partial void LogApplyDeadline(ILogger logger, double seconds, int remaining);
+
+    [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "VM {Vm}: the balloon was set back to {Value} KiB but has not reached it yet; the original stays in the journal and is restored again at the next start: {Error}")]
+    private static partial void LogBalloonNotConfirmed(ILogger logger, string vm, string value, string error);
 
     [LoggerMessage(EventId = 34, Level = LogLevel.Error, Message = "VM {Vm}: libvirtd does not answer; {Remaining} more VMs wait for the next period: {Error}")]
     private static partial void LogLibvirtHung(ILogger logger, string vm, int remaining, string error);

@@ -31,6 +31,7 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
     private readonly SettingsJournal _journal;
     private readonly Dictionary<VmId, DeviceCache> _devices = [];
     private readonly Lock _lock = new();
+    private readonly TimeProvider _time;
     private bool _leftoversChecked;
 
     /// <summary>Creates an actuator; opens (and loads) the journal, connects on first use.</summary>
@@ -44,9 +45,20 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         TimeProvider time = timeProvider ?? TimeProvider.System;
+        _time = time;
         _connection = new LibvirtConnection(options.ConnectionUri, time, _logger,
-            TimeSpan.FromSeconds(options.ReconnectMinDelaySeconds), TimeSpan.FromSeconds(options.ReconnectMaxDelaySeconds));
-        _journal = SettingsJournal.Open(options.JournalPath);
+            TimeSpan.FromSeconds(options.ReconnectMinDelaySeconds), TimeSpan.FromSeconds(options.ReconnectMaxDelaySeconds),
+            TimeSpan.FromSeconds(options.CallTimeoutSeconds));
+        try
+        {
+            _journal = OpenJournal(options, time);
+            ReportJournal();
+        }
+        catch
+        {
+            _connection.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The number of original settings currently journaled (changed and not yet restored).</summary>
@@ -58,7 +70,7 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         ArgumentNullException.ThrowIfNull(plan);
         lock (_lock)
         {
-            bool dryRun = plan.DryRun || _options.DryRun;
+            bool dryRun = plan.DryRun;
             ConnectionHandle conn = _connection.Acquire();
             if (!_leftoversChecked)
             {
@@ -72,17 +84,28 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
                     }
                     else
                     {
+                        // Put the originals back but keep them journaled: a restore in progress (a balloon still
+                        // converging) is not a new original, and the entries stay the originals until a clean stop.
                         LogRestoringLeftovers(_logger, leftovers, _journal.FilePath);
-                        RestoreAll(conn, cancellationToken);
+                        RestoreAll(conn, keepEntries: true, TimeSpan.FromSeconds(_options.RestoreTimeoutSeconds), cancellationToken);
                     }
                 }
             }
 
             ReadOnlySpan<VmId> vms = plan.Vms;
+            long start = _time.GetTimestamp();
             for (int i = 0; i < vms.Length; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                ApplyVm(conn, vms[i], plan.Allocations[i], plan.Usage[i], plan.Resources, dryRun);
+                if (!ApplyVmWithDeadline(conn, vms[i], plan.Caps[i], plan.Weights[i], plan.Usage[i], plan.Resources, dryRun, start, vms.Length - i))
+                {
+                    break;
+                }
+            }
+
+            if (!_connection.Gate.IsStuck)
+            {
+                ForgetVanishedCpuStates(vms);
             }
         }
 
@@ -99,23 +122,48 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
                 return ValueTask.CompletedTask;
             }
 
-            ConnectionHandle conn = _connection.Acquire();
-            RestoreAll(conn, cancellationToken);
+            ConnectionHandle conn;
+            try
+            {
+                conn = _connection.Acquire();
+            }
+            catch (Exception ex) when (ex is LibvirtException or LibvirtTimeoutException)
+            {
+                LogRestoreImpossible(_logger, _journal.Count, _journal.FilePath, ex.Message);
+                foreach (JournalEntry e in _journal.GetEntries())
+                {
+                    LogNotRestored(_logger, e.Vm.Name, e.Setting, e.OriginalValue, "no connection to libvirtd");
+                }
+
+                return ValueTask.CompletedTask;
+            }
+
+            RestoreAll(conn, keepEntries: false, TimeSpan.FromSeconds(_options.RestoreTimeoutSeconds), cancellationToken);
         }
 
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Closes the connection (does not restore: call <see cref="RestoreAsync"/> first).</summary>
-    public void Dispose() => _connection.Dispose();
+    /// <summary>Closes the connection and releases the journal's instance lock (does not restore: call <see cref="RestoreAsync"/> first).</summary>
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _journal.Dispose();
+    }
 
-    private void ApplyVm(ConnectionHandle conn, VmId vm, in ResourceVector allocation, in ResourceVector usage, ResourceSet resources, bool dryRun)
+    private void ApplyVm(ConnectionHandle conn, VmId vm, in ResourceVector allocation, in ResourceVector weight, in ResourceVector usage, ResourceSet resources, bool dryRun)
     {
         string name = vm.Name;
         DomainHandle dom;
         try
         {
-            dom = LibvirtApi.Lookup(conn, name);
+            // By UUID when the monitor gave one: a different VM re-created under the same name is not this VM.
+            dom = vm.Uuid != Guid.Empty ? LibvirtApi.LookupByUuid(conn, vm.Uuid, name) : LibvirtApi.Lookup(conn, name);
+            if (vm.Uuid == Guid.Empty)
+            {
+                // The journal keys originals by UUID.
+                vm = new VmId(name, LibvirtApi.GetUuid(dom.DangerousGetHandle(), name));
+            }
         }
         catch (LibvirtException ex) when (ex.IsDomainGone)
         {
@@ -129,6 +177,7 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         }
 
         ResourceVector alloc = allocation;
+        double cpuWeight = weight.Cpu;
         double used = usage.Memory;
         using (dom)
         {
@@ -148,15 +197,19 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
                 return;
             }
 
-            if (resources.Contains(ResourceKind.Cpu))
+            VmId id = vm;
+            if (resources.Contains(ResourceKind.Cpu) && !Guard(conn, name, "cpu", () => ApplyCpu(dom, id, alloc.Cpu, cpuWeight, info.VirtCpus, dryRun)))
             {
-                Guard(conn, name, "cpu", () => ApplyCpu(dom, vm, alloc.Cpu, info.VirtCpus, dryRun));
+                return;
             }
 
             if (resources.Contains(ResourceKind.Memory))
             {
                 DomainInfo infoCopy = info;
-                Guard(conn, name, "memory", () => ApplyMemory(dom, vm, alloc.Memory, used, infoCopy, dryRun));
+                if (!Guard(conn, name, "memory", () => ApplyMemory(dom, id, alloc.Memory, used, infoCopy, dryRun)))
+                {
+                    return;
+                }
             }
 
             bool disk = resources.Contains(ResourceKind.DiskRead) || resources.Contains(ResourceKind.DiskWrite);
@@ -171,7 +224,10 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             {
                 foreach (string d in devices.Disks)
                 {
-                    Guard(conn, name, "disk " + d, () => ApplyDisk(dom, vm, d, devices.Disks.Length, resources, alloc, dryRun));
+                    if (!Guard(conn, name, "disk " + d, () => ApplyDisk(dom, id, d, devices.Disks.Length, resources, alloc, dryRun)))
+                    {
+                        return;
+                    }
                 }
             }
 
@@ -179,14 +235,21 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             {
                 foreach (string nic in devices.Interfaces)
                 {
-                    Guard(conn, name, "network " + nic, () => ApplyNet(dom, vm, nic, devices.Interfaces.Length, resources, alloc, dryRun));
+                    if (!Guard(conn, name, "network " + nic, () => ApplyNet(dom, id, nic, devices.Interfaces.Length, resources, alloc, dryRun)))
+                    {
+                        return;
+                    }
                 }
             }
         }
     }
 
-    /// <summary>Runs one resource's actuation; a libvirt failure is logged and the other resources go on.</summary>
-    private void Guard(ConnectionHandle conn, string vm, string what, Action action)
+    /// <summary>
+    /// Runs one resource's actuation; a libvirt failure is logged and the other resources go on. A journal write that
+    /// failed (the original could not be made durable, so nothing was changed) stops every further change to this VM
+    /// this period: returns false.
+    /// </summary>
+    private bool Guard(ConnectionHandle conn, string vm, string what, Action action)
     {
         try
         {
@@ -195,91 +258,20 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         catch (LibvirtException ex) when (ex.IsDomainGone)
         {
             LogVmGone(_logger, vm, ex.LibvirtMessage ?? ex.Message);
+            return false;
         }
         catch (LibvirtException ex)
         {
             LogActuationFailed(_logger, vm, what, ex.Message);
             _connection.CheckAlive(conn);
         }
-    }
-
-    private void ApplyCpu(DomainHandle dom, VmId vm, double cores, int vcpus, bool dryRun)
-    {
-        if (!double.IsFinite(cores))
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return;
+            LogJournalWriteFailed(_logger, vm, what, _journal.FilePath, ex.Message);
+            return false;
         }
 
-        string name = vm.Name;
-        bool global;
-        long period, quota, shares;
-        using (TypedParameterBuffer p = LibvirtApi.GetSchedulerParameters(dom, name))
-        {
-            global = p.TryGet("global_quota"u8, out TypedParameter q);
-            if (!global && !p.TryGet("vcpu_quota"u8, out q))
-            {
-                throw new LibvirtException($"VM {name}: the scheduler has neither global_quota nor vcpu_quota; cannot cap CPU");
-            }
-
-            quota = q.AsInt64();
-            period = p.TryGet(global ? "global_period"u8 : "vcpu_period"u8, out TypedParameter per) ? per.AsInt64() : 100_000;
-            shares = p.TryGet("cpu_shares"u8, out TypedParameter s) ? s.AsInt64() : -1;
-        }
-
-        if (period <= 0)
-        {
-            period = 100_000;
-        }
-
-        // global_quota caps the whole VM; vcpu_quota caps each vCPU, so the per-vCPU share is cores / vcpus.
-        int divisor = global ? 1 : Math.Max(vcpus, 1);
-        double ceiling = (global ? Math.Max(vcpus, 1) : 1) * (double)period;
-        bool unlimited = quota <= 0 || quota >= ceiling;
-        double current = unlimited ? ceiling : quota;
-        var limits = new StepLimits(
-            Floor: Math.Max(_options.MinCpuCores / divisor * period, 1000),
-            Ceiling: ceiling,
-            MaxDecreaseFraction: _options.CpuMaxDecreaseFraction,
-            DeadBandFraction: _options.DeadBandFraction);
-        StepDecision d = SafeStep.Compute(current, cores / divisor * period, limits);
-        string setting = global ? CpuGlobalQuota : CpuVcpuQuota;
-        string field = global ? "global_quota" : "vcpu_quota";
-        if (d.Apply && !(unlimited && d.Value >= ceiling))
-        {
-            long next = Math.Max((long)Math.Round(d.Value), 1000);
-            if (dryRun)
-            {
-                LogDryRun(_logger, name, field, quota, next);
-            }
-            else
-            {
-                _journal.TryRecordOriginal(vm, setting, Format(quota));
-                using var set = new TypedParameterBuffer(1);
-                set.Add(field, TypedParameterType.LLong, next);
-                LibvirtApi.SetSchedulerParameters(dom, name, set);
-                LogApplied(_logger, name, field, quota, next);
-            }
-        }
-
-        if (_options.UseCpuShares && shares > 0)
-        {
-            long nextShares = (long)Math.Clamp(Math.Round(Math.Max(cores, _options.MinCpuCores) * 1024), 2, 262_144);
-            if (Math.Abs(nextShares - shares) > _options.DeadBandFraction * shares)
-            {
-                if (dryRun)
-                {
-                    LogDryRun(_logger, name, "cpu_shares", shares, nextShares);
-                }
-                else
-                {
-                    _journal.TryRecordOriginal(vm, CpuShares, Format(shares));
-                    using var set = new TypedParameterBuffer(1);
-                    set.Add("cpu_shares", TypedParameterType.ULLong, nextShares);
-                    LibvirtApi.SetSchedulerParameters(dom, name, set);
-                    LogApplied(_logger, name, "cpu_shares", shares, nextShares);
-                }
-            }
-        }
+        return true;
     }
 
     private void ApplyMemory(DomainHandle dom, VmId vm, double bytes, double guestUsed, in DomainInfo info, bool dryRun)
@@ -358,6 +350,14 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         if (set.Count == 0)
         {
             return;
+        }
+
+        if (set.Count == 1)
+        {
+            // libvirt sets total/read/write_bytes_sec as one group: a field left out is reset to 0 (unlimited), which
+            // would silently drop an administrator's cap on the other direction. Keep it explicitly.
+            bool read = changes[0].Field == "read_bytes_sec";
+            set.Add(read ? "write_bytes_sec" : "read_bytes_sec", TypedParameterType.ULLong, read ? wr : rd);
         }
 
         foreach ((string field, long from, long to) in changes)
@@ -503,150 +503,6 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         return created;
     }
 
-    private void RestoreAll(ConnectionHandle conn, CancellationToken cancellationToken)
-    {
-        IReadOnlyList<JournalEntry> entries = _journal.GetEntries();
-        int restored = 0, failed = 0;
-        int i = 0;
-        while (i < entries.Count)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            VmId vm = entries[i].Vm;
-            int end = i;
-            while (end < entries.Count && entries[end].Vm == vm)
-            {
-                end++;
-            }
-
-            DomainHandle? dom = null;
-            try
-            {
-                dom = LibvirtApi.Lookup(conn, vm.Name);
-                if (!LibvirtApi.IsActive(dom, vm.Name))
-                {
-                    // Live settings of a stopped VM are gone with it: nothing to restore.
-                    LogRestoreVmNotRunning(_logger, vm.Name);
-                    _journal.RemoveVm(vm);
-                    i = end;
-                    continue;
-                }
-            }
-            catch (LibvirtException ex) when (ex.IsDomainGone)
-            {
-                LogRestoreVmNotRunning(_logger, vm.Name);
-                _journal.RemoveVm(vm);
-                dom?.Dispose();
-                i = end;
-                continue;
-            }
-            catch (LibvirtException ex)
-            {
-                LogRestoreFailed(_logger, vm.Name, "*", ex.Message);
-                _connection.CheckAlive(conn);
-                dom?.Dispose();
-                failed += end - i;
-                i = end;
-                continue;
-            }
-
-            using (dom)
-            {
-                for (; i < end; i++)
-                {
-                    JournalEntry e = entries[i];
-                    try
-                    {
-                        RestoreOne(dom, e);
-                        _journal.Remove(vm, e.Setting);
-                        LogRestored(_logger, vm.Name, e.Setting, e.OriginalValue);
-                        restored++;
-                    }
-                    catch (LibvirtException ex) when (ex.IsDomainGone)
-                    {
-                        _journal.RemoveVm(vm);
-                        LogRestoreVmNotRunning(_logger, vm.Name);
-                        i = end;
-                        break;
-                    }
-                    catch (Exception ex) when (ex is LibvirtException or FormatException)
-                    {
-                        LogRestoreFailed(_logger, vm.Name, e.Setting, ex.Message);
-                        failed++;
-                    }
-                }
-            }
-        }
-
-        _devices.Clear();
-        LogRestoreDone(_logger, restored, failed);
-    }
-
-    private static void RestoreOne(DomainHandle dom, in JournalEntry e)
-    {
-        string name = e.Vm.Name;
-        long value = long.Parse(e.OriginalValue, NumberStyles.Integer, CultureInfo.InvariantCulture);
-        switch (e.Setting)
-        {
-            case CpuGlobalQuota:
-            case CpuVcpuQuota:
-            {
-                using var p = new TypedParameterBuffer(1);
-                p.Add(e.Setting == CpuGlobalQuota ? "global_quota" : "vcpu_quota", TypedParameterType.LLong, value);
-                LibvirtApi.SetSchedulerParameters(dom, name, p);
-                return;
-            }
-
-            case CpuShares:
-            {
-                using var p = new TypedParameterBuffer(1);
-                p.Add("cpu_shares", TypedParameterType.ULLong, value);
-                LibvirtApi.SetSchedulerParameters(dom, name, p);
-                return;
-            }
-
-            case MemoryBalloon:
-                LibvirtApi.SetMemory(dom, name, (ulong)value);
-                return;
-        }
-
-        if (TrySplit(e.Setting, BlkioPrefix, out string device, out string field))
-        {
-            using var p = new TypedParameterBuffer(1);
-            p.Add(field, TypedParameterType.ULLong, value);
-            LibvirtApi.SetBlockIoTune(dom, name, device, p);
-            return;
-        }
-
-        if (TrySplit(e.Setting, NetPrefix, out device, out field))
-        {
-            using var p = new TypedParameterBuffer(1);
-            p.Add(field, TypedParameterType.UInt, value);
-            LibvirtApi.SetInterfaceParameters(dom, name, device, p);
-            return;
-        }
-
-        throw new FormatException($"unknown journal setting '{e.Setting}'");
-    }
-
-    private static bool TrySplit(string setting, string prefix, out string device, out string field)
-    {
-        device = field = string.Empty;
-        if (!setting.StartsWith(prefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        int colon = setting.IndexOf(':', prefix.Length);
-        if (colon <= prefix.Length || colon == setting.Length - 1)
-        {
-            return false;
-        }
-
-        device = setting[prefix.Length..colon];
-        field = setting[(colon + 1)..];
-        return true;
-    }
-
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     private sealed record DeviceCache(uint DomainId, string[] Disks, string[] Interfaces);
@@ -665,22 +521,4 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
 
     [LoggerMessage(EventId = 14, Level = LogLevel.Warning, Message = "VM {Vm}: disk {Disk} has total_bytes_sec={Total} set by someone else; not throttling it separately for read/write")]
     private static partial void LogDiskTotalSet(ILogger logger, string vm, string disk, long total);
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Restoring {Count} settings left in the journal {Path} by a previous run that did not stop cleanly")]
-    private static partial void LogRestoringLeftovers(ILogger logger, int count, string path);
-
-    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "dry-run: the journal {Path} holds {Count} settings left by a previous run; run without dry-run to restore them")]
-    private static partial void LogLeftoversDryRun(ILogger logger, int count, string path);
-
-    [LoggerMessage(EventId = 22, Level = LogLevel.Information, Message = "VM {Vm}: restored {Setting} = {Value}")]
-    private static partial void LogRestored(ILogger logger, string vm, string setting, string value);
-
-    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "VM {Vm}: cannot restore {Setting}; it stays in the journal: {Error}")]
-    private static partial void LogRestoreFailed(ILogger logger, string vm, string setting, string error);
-
-    [LoggerMessage(EventId = 24, Level = LogLevel.Information, Message = "VM {Vm} is not running any more; its journaled live settings are dropped")]
-    private static partial void LogRestoreVmNotRunning(ILogger logger, string vm);
-
-    [LoggerMessage(EventId = 25, Level = LogLevel.Information, Message = "Restore finished: {Restored} settings restored, {Failed} failed")]
-    private static partial void LogRestoreDone(ILogger logger, int restored, int failed);
 }

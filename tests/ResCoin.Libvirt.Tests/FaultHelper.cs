@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Globalization;
+using ResCoin.Actuation;
+using ResCoin.Libvirt.Native;
+
+namespace ResCoin.Libvirt.Tests;
+
+/// <summary>
+/// The child process of the fault campaign (<see cref="FaultCampaignTests"/>):
+/// <c>dotnet exec ResCoin.Libvirt.Tests.dll fault-helper URI JOURNAL VM POINT N</c> applies one plan to the VM (CPU cap,
+/// balloon shrink, disk read and write caps), prints <c>applied</c>, restores, prints <c>restored</c> and exits 0, unless
+/// it kills itself with SIGKILL at the N-th passage of POINT:
+/// <list type="bullet">
+/// <item><c>temp-written</c>: a journal temporary file is written and fsynced, not yet renamed over the journal;</item>
+/// <item><c>renamed</c>: the journal was renamed into place, its directory not yet fsynced;</item>
+/// <item><c>synced</c>: the journal write is durable; the libvirt call it prepares is not made;</item>
+/// <item><c>set</c>: a libvirt setter returned (the next journal write or setter not started);</item>
+/// <item><c>restored</c>: a restore put a setting back in libvirt; its journal entry is not yet removed;</item>
+/// <item><c>hold</c>: never crashes; after <c>applied</c> it waits to be killed (the parent's real kill -9).</item>
+/// </list>
+/// </summary>
+internal static class FaultHelper
+{
+    public const string Command = "fault-helper";
+
+    /// <summary>The plan the helper applies: what the campaign expects to be undone.</summary>
+    public static AllocationPlan Plan(string vm)
+    {
+        var plan = new AllocationPlan { Resources = ResourceSet.Cpu | ResourceSet.Memory | ResourceSet.DiskRead | ResourceSet.DiskWrite, Period = TimeSpan.FromSeconds(1) };
+        plan.Add(new VmId(vm), new ResourceVector(0.25, 1, 8 * 1024 * 1024, 4 * 1024 * 1024), ResourceVector.Fill(double.NaN), ResourceVector.Fill(double.NaN), new ResourceVector(double.NaN, 16 * 1024 * 1024));
+        return plan;
+    }
+
+    public static LibvirtOptions Options(string uri, string journal) => new()
+    {
+        ConnectionUri = uri,
+        JournalPath = journal,
+        MemoryStatsPeriodSeconds = 0,
+        MemoryMaxDecreaseFraction = 0.25,
+        CallTimeoutSeconds = 10,
+    };
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        if (args.Length != 6)
+        {
+            await Console.Error.WriteLineAsync("usage: fault-helper URI JOURNAL VM POINT N");
+            return 2;
+        }
+
+        string point = args[4];
+        int n = int.Parse(args[5], CultureInfo.InvariantCulture);
+        int seen = 0;
+        void Passage(string at)
+        {
+            if (at == point && ++seen == n)
+            {
+                Console.Out.Flush();
+                Process.GetCurrentProcess().Kill(); // SIGKILL: nothing after this line runs.
+            }
+        }
+
+        JournalFiles.FaultHook = Passage;
+        LibvirtApi.AfterSet = _ => Passage("set");
+        using var actuator = new LibvirtActuator(Options(args[1], args[2]));
+        actuator.FaultHook = at => Passage(at.StartsWith("restored:", StringComparison.Ordinal) ? "restored" : at);
+        await actuator.ApplyAsync(Plan(args[3]), default);
+        Console.WriteLine("applied " + actuator.JournaledSettings.ToString(CultureInfo.InvariantCulture));
+        if (point == "hold")
+        {
+            await Task.Delay(Timeout.Infinite);
+        }
+
+        await actuator.RestoreAsync(default);
+        Console.WriteLine("restored " + actuator.JournaledSettings.ToString(CultureInfo.InvariantCulture));
+        return 0;
+    }
+}
