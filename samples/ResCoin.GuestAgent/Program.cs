@@ -132,9 +132,9 @@ root.SetAction(async (parse, invocationToken) =>
         return Fail($"--reserved-host-connections: {options.ReservedHostConnections} must be from 0 to 1024");
     }
 
-    if (options.MaxConnectionsPerSource < 1 || options.MaxConnectionsPerSource > options.MaxConnections)
+    if (options.MaxConnectionsPerSource is < 1 or > 65_536)
     {
-        return Fail($"--max-connections-per-source: {options.MaxConnectionsPerSource} must be from 1 to --max-connections ({options.MaxConnections})");
+        return Fail($"--max-connections-per-source: {options.MaxConnectionsPerSource} must be from 1 to 65536");
     }
 
     if (options.MaxRequestsPerConnection is < 1 or > 1_000_000)

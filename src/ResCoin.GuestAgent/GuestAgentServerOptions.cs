@@ -50,7 +50,8 @@ public sealed class GuestAgentServerOptions
 
     /// <summary>
     /// At most this many connections at once from one source that is not the host (one IP address; over vsock one
-    /// context id, so all of the guest's own processes together); a further one is closed at once.
+    /// context id, so all of the guest's own processes together); a further one is closed at once. A value above
+    /// <see cref="MaxConnections"/> only means that one source may take every ordinary slot.
     /// </summary>
     public int MaxConnectionsPerSource { get; set; } = DefaultMaxConnectionsPerSource;
 
@@ -94,9 +95,9 @@ public sealed class GuestAgentServerOptions
             throw new ArgumentOutOfRangeException(nameof(ReservedHostConnections), ReservedHostConnections, "ReservedHostConnections must be from 0 to 1024.");
         }
 
-        if (MaxConnectionsPerSource < 1 || MaxConnectionsPerSource > MaxConnections)
+        if (MaxConnectionsPerSource is < 1 or > 65_536)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxConnectionsPerSource), MaxConnectionsPerSource, "MaxConnectionsPerSource must be from 1 to MaxConnections.");
+            throw new ArgumentOutOfRangeException(nameof(MaxConnectionsPerSource), MaxConnectionsPerSource, "MaxConnectionsPerSource must be from 1 to 65536.");
         }
 
         if (MaxRequestsPerConnection is < 1 or > 1_000_000)

@@ -100,7 +100,7 @@ public partial class DaemonProcessTests
     [InlineData("--tcp 127.0.0.1:0 --max-connections 0", "--max-connections")]
     [InlineData("query vsock:x", "CID 'x'")]
     [InlineData("--tcp 127.0.0.1:0 --host 0.0.0.0", "--host: '0.0.0.0'")]
-    [InlineData("--tcp 127.0.0.1:0 --max-connections-per-source 100", "--max-connections-per-source")]
+    [InlineData("--tcp 127.0.0.1:0 --max-connections-per-source 0", "--max-connections-per-source")]
     [InlineData("--tcp 127.0.0.1:0 --idle-timeout 0", "--idle-timeout")]
     public async Task Agent_BadArguments_OneLineErrorNoStackTrace(string arguments, string expected)
     {

@@ -387,7 +387,7 @@ public class GuestAgentServerTests
         static GuestAgentServerOptions Tcp() => new() { VsockPort = null, TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0) };
         Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.ReservedHostConnections = -1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.MaxConnectionsPerSource = 0)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.MaxConnectionsPerSource = 65)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.MaxConnectionsPerSource = 65_537)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.MaxRequestsPerConnection = 0)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new GuestAgentServer(Apply(Tcp(), o => o.IdleTimeout = TimeSpan.Zero)));
         Assert.Throws<ArgumentException>(() => new GuestAgentServer(Apply(Tcp(), o => o.HostAddresses.Add(IPAddress.Any))));

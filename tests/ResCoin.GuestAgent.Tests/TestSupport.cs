@@ -46,7 +46,6 @@ internal static class Fixtures
             VsockPort = null,
             TcpEndPoint = new IPEndPoint(IPAddress.Loopback, 0),
             MaxConnections = maxConnections,
-            MaxConnectionsPerSource = Math.Min(GuestAgentServerOptions.DefaultMaxConnectionsPerSource, maxConnections),
             ReadTimeout = readTimeout ?? TimeSpan.FromSeconds(5),
         };
         options.HostAddresses.Add(IPAddress.Loopback);
