@@ -14,6 +14,20 @@ internal sealed partial class ResCoinOptionsValidator : IValidateOptions<ResCoin
 internal sealed class ResCoinOptionsCrossValidator : IValidateOptions<ResCoinOptions>
 {
     private const string P = ResCoinOptions.SectionName;
+    private readonly List<string>? _predictors;
+    private readonly List<string>? _policies;
+
+    /// <summary>A validator that does not check names (a controller given its predictor and allocator as instances).</summary>
+    public ResCoinOptionsCrossValidator()
+    {
+    }
+
+    /// <summary>A validator that checks the predictor and policy names against what is registered (the container's).</summary>
+    public ResCoinOptionsCrossValidator(IEnumerable<NamedFactory<IPredictor>> predictors, IEnumerable<NamedFactory<IAllocator>> allocators)
+    {
+        _predictors = [.. predictors.Select(static f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase)];
+        _policies = [.. allocators.Select(static f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase)];
+    }
 
     public ValidateOptionsResult Validate(string? name, ResCoinOptions options)
     {
@@ -77,14 +91,14 @@ internal sealed class ResCoinOptionsCrossValidator : IValidateOptions<ResCoinOpt
             Fail(Format($"{P}:Headroom must be one of {string.Join(", ", Enum.GetNames<HeadroomPolicy>())} (was '{options.Headroom}')."));
         }
 
-        if (options.Predictor is not null && !IsKnown(Predictors.Names, options.Predictor))
+        if (_predictors is not null && options.Predictor is not null && !IsKnown(_predictors, options.Predictor))
         {
-            Fail(Format($"{P}:Predictor '{options.Predictor}' is unknown; valid predictors: {string.Join(", ", Predictors.Names)}."));
+            Fail(Format($"{P}:Predictor '{options.Predictor}' is unknown; valid predictors: {string.Join(", ", _predictors)}."));
         }
 
-        if (options.Policy is not null && !Allocators.IsKnown(options.Policy))
+        if (_policies is not null && options.Policy is not null && !IsKnown(_policies, options.Policy))
         {
-            Fail(Format($"{P}:Policy '{options.Policy}' is unknown; valid policies: {string.Join(", ", Allocators.Names)}."));
+            Fail(Format($"{P}:Policy '{options.Policy}' is unknown; valid policies: {string.Join(", ", _policies)}."));
         }
 
         if (options.DecisionLogPath is not null && string.IsNullOrWhiteSpace(options.DecisionLogPath))

@@ -89,7 +89,9 @@ public sealed class ResCoinHostedServiceTests
         public ValueTask ApplyAsync(AllocationPlan plan, CancellationToken cancellationToken)
         {
             Assert.Equal(2, plan.Count);
-            Assert.True(plan.Caps[0].Cpu + plan.Caps[1].Cpu <= 4 + 1e-9);
+            // CPU is weighted by default: no VM is capped above the host, and each gets a weight.
+            Assert.All(plan.Caps.ToArray(), c => Assert.False(c.Cpu > 4 + 1e-9));
+            Assert.All(plan.Weights.ToArray(), w => Assert.True(w.Cpu > 0));
             Interlocked.Increment(ref _applied);
             return ValueTask.CompletedTask;
         }

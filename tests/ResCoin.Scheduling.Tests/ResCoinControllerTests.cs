@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -351,6 +352,70 @@ public sealed class ResCoinControllerTests
         Assert.Same(mine, sp2.GetRequiredService<IAllocator>());
         _monitor.Vms["a"] = new ResourceVector(1, 0);
         Assert.True((await sp2.GetRequiredService<ResCoinController>().RunPeriodAsync(default)).Succeeded);
+    }
+
+    [Fact]
+    public async Task UsePredictorAndAllocator_UsersPolicyIsFirstClass_ConfigurationPicksByName()
+    {
+        // Typed: the user's types are built by the container and selected.
+        var services = new ServiceCollection().AddSingleton<TimeProvider>(_time).AddSingleton<IMonitor>(_monitor).AddSingleton<IActuator>(_actuator);
+        services.AddResCoin(o => o.Resources = ResourceSet.Cpu).UsePredictor<EchoPredictor>("echo").UseAllocator<HalfAllocator>().AddObserver<CountingObserver>();
+        await using (ServiceProvider sp = services.BuildServiceProvider())
+        {
+            Assert.IsType<EchoPredictor>(sp.GetRequiredService<IPredictor>());
+            Assert.IsType<HalfAllocator>(sp.GetRequiredService<IAllocator>());
+            _monitor.Vms["a"] = new ResourceVector(1, 0);
+            ResCoinController controller = sp.GetRequiredService<ResCoinController>();
+            Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
+            Assert.Equal(4, controller.LastPeriod.Caps[0].Cpu, 12); // half of 8 cores
+            Assert.Equal(1, ((CountingObserver)sp.GetRequiredService<IPeriodObserver>()).Count);
+        }
+
+        // By name from configuration: a registered (not selected) allocator is picked like a built-in one.
+        var configured = new ServiceCollection().AddSingleton<IMonitor>(_monitor).AddSingleton<IActuator>(_actuator);
+        IConfiguration config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ResCoin:Policy"] = "half",
+            ["ResCoin:Predictor"] = "ewma",
+            ["ResCoin:Predictors:Ewma:CpuAlpha"] = "0.25",
+        }).Build();
+        configured.AddResCoin(config.GetSection("ResCoin")).AddAllocator("half", _ => new HalfAllocator());
+        await using (ServiceProvider sp = configured.BuildServiceProvider())
+        {
+            Assert.IsType<HalfAllocator>(sp.GetRequiredService<IAllocator>());
+            Assert.Equal(0.25, sp.GetRequiredService<IOptions<ResCoin.Prediction.EwmaOptions>>().Value.CpuAlpha);
+            Assert.Equal("ewma", sp.GetRequiredService<IPredictor>().Name);
+        }
+
+        // An unknown name lists what is registered, the user's included.
+        var unknown = new ServiceCollection();
+        unknown.AddResCoin(o => o.Policy = "fifo").AddAllocator("half", _ => new HalfAllocator());
+        await using (ServiceProvider sp = unknown.BuildServiceProvider())
+        {
+            var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<ResCoinOptions>>().Value);
+            Assert.Contains("ResCoin:Policy 'fifo' is unknown; valid policies: rescoin, none, static, share, drf, half", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    private sealed class HalfAllocator : IAllocator
+    {
+        public string Name => "half";
+
+        public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
+        {
+            for (int i = 0; i < input.Count; i++)
+            {
+                output.Caps[i] = input.Capacity * 0.5;
+                output.Weights[i] = ResourceVector.Fill(double.NaN);
+            }
+        }
+    }
+
+    private sealed class CountingObserver : IPeriodObserver
+    {
+        public int Count { get; private set; }
+
+        public void OnPeriodCompleted(in PeriodResult result, ControllerPeriod period) => Count++;
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace ResCoin.Scheduling.Tests;
@@ -6,9 +7,11 @@ public sealed class ResCoinOptionsValidationTests
 {
     private static string Fails(Action<ResCoinOptions> configure)
     {
-        var options = new ResCoinOptions();
-        configure(options);
-        var ex = Assert.Throws<OptionsValidationException>(() => new ResCoinController(new FakeMonitor(TimeProvider.System), new EchoPredictor(), new CreditAllocator(), new FakeActuator(), options));
+        // Through the container, as an application validates them on start: names are checked against what is registered.
+        var services = new ServiceCollection();
+        services.AddResCoin(configure);
+        using ServiceProvider sp = services.BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => sp.GetRequiredService<IOptions<ResCoinOptions>>().Value);
         return ex.Message;
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using ResCoin;
 using ResCoin.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,7 @@ public static class ResCoinHostingServiceCollectionExtensions
     /// <summary>Adds <see cref="ResCoinHostedService"/> (see <see cref="AddResCoinHostedService(IServiceCollection)"/>).</summary>
     /// <param name="builder">The builder returned by <c>AddResCoin</c>.</param>
     /// <returns>The builder.</returns>
-    public static ResCoinBuilder AddHostedService(this ResCoinBuilder builder)
+    public static IResCoinBuilder AddHostedService(this IResCoinBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddResCoinHostedService();

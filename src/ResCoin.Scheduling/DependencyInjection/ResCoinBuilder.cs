@@ -1,10 +1,9 @@
+using ResCoin;
+
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Returned by <see cref="ResCoinServiceCollectionExtensions.AddResCoin"/> for chaining (monitor and actuator registrations, hosting).</summary>
-public sealed class ResCoinBuilder
+/// <summary>The <see cref="IResCoinBuilder"/> returned by <c>AddResCoin</c>.</summary>
+internal sealed class ResCoinBuilder(IServiceCollection services) : IResCoinBuilder
 {
-    internal ResCoinBuilder(IServiceCollection services) => Services = services;
-
-    /// <summary>The service collection ResCoin was added to.</summary>
-    public IServiceCollection Services { get; }
+    public IServiceCollection Services { get; } = services;
 }
