@@ -296,7 +296,6 @@ public static class SimulatorApp
             ConsoleReport.WriteGroups(console, companion);
         }
 
-        TimeSpan total = TimeProvider.System.GetElapsedTime(started);
         if (settings.Json is not null)
         {
             string? dir = Path.GetDirectoryName(Path.GetFullPath(settings.Json));
@@ -315,6 +314,7 @@ public static class SimulatorApp
 
         string report = HtmlReport.Write(settings, result, companion);
         console.MarkupLineInterpolated($"Report: [bold]{report}[/]");
+        TimeSpan total = TimeProvider.System.GetElapsedTime(started);
         console.MarkupLineInterpolated($"Done in {total.TotalSeconds:F1} s (loading {loadTime.TotalSeconds:F1} s).");
         return 0;
     }

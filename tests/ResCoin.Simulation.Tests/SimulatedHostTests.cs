@@ -218,6 +218,36 @@ public sealed class SimulatedHostTests
     }
 
     [Fact]
+    public async Task SampleAndApply_AllocateNothingPerPeriod()
+    {
+        SimulationScenario s = SimulationScenario.Create(SyntheticWorkloads.CreateDefaultScenario(300, 3), 0.6, TimeSpan.FromSeconds(8));
+        var host = new SimulatedHost(s, weightedResources: ResourceSet.Cpu | ResourceSet.DiskRead);
+        var snap = new HostSnapshot();
+        var plan = new AllocationPlan { Resources = s.Resources };
+        for (int i = 0; i < s.Vms.Count; i++)
+        {
+            plan.Add(s.VmIds[i], s.Templates[i] * 1.1, ResourceVector.Fill(1 + (i % 3)), None, None);
+        }
+
+        // Both complete synchronously, so this async method allocates nothing either.
+        async Task Period()
+        {
+            snap.Clear();
+            await host.SampleAsync(snap, default);
+            await host.ApplyAsync(plan, default);
+        }
+
+        await Period(); // warm up (the snapshot's buffers grow once)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 0; t < 200; t++)
+        {
+            await Period();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public async Task SampleAsync_PastTheEnd_Throws()
     {
         var host = new SimulatedHost(TwoVms([1, 1], [1, 1]));
