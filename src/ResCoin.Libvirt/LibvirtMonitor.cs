@@ -190,14 +190,34 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         }
 
         vm.StatsPeriodSetForId = id;
-        if (NativeMethods.virDomainSetMemoryStatsPeriod(domain, _options.MemoryStatsPeriodSeconds, NativeMethods.AffectLive) < 0)
+        int seconds = _options.MemoryStatsPeriodSeconds;
+        string name = vm.Id.Name;
+        try
         {
-            LibvirtException ex = LibvirtApi.LastError($"virDomainSetMemoryStatsPeriod({vm.Id.Name})");
-            LogStatsPeriodFailed(_logger, vm.Id.Name, ex.Message);
+            // On the call gate like every libvirt call (the error is read on the thread that made the call). The call
+            // holds its own reference on the domain: the stats records may be freed while a given-up call still runs.
+            _ = NativeMethods.virDomainRef(domain);
+            _connection.Call("virDomainSetMemoryStatsPeriod(" + name + ")", () =>
+            {
+                try
+                {
+                    if (NativeMethods.virDomainSetMemoryStatsPeriod(domain, seconds, NativeMethods.AffectLive) < 0)
+                    {
+                        throw LibvirtApi.LastError($"virDomainSetMemoryStatsPeriod({name})");
+                    }
+                }
+                finally
+                {
+                    _ = NativeMethods.virDomainFree(domain);
+                }
+
+                return true;
+            });
+            LogStatsPeriodSet(_logger, name, seconds);
         }
-        else
+        catch (Exception ex) when (ex is LibvirtException or LibvirtTimeoutException)
         {
-            LogStatsPeriodSet(_logger, vm.Id.Name, _options.MemoryStatsPeriodSeconds);
+            LogStatsPeriodFailed(_logger, name, ex.Message);
         }
     }
 

@@ -116,17 +116,47 @@ internal sealed partial class LibvirtConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Closes the connection on the call gate: <c>virConnectClose</c> talks to libvirtd, and a hung libvirtd must not hold
+    /// the daemon's exit. When libvirtd does not answer within the deadline (or a call is still stuck) the handle is
+    /// left to the process's exit.
+    /// </summary>
     public void Dispose()
     {
+        ConnectionHandle? handle;
         lock (_lock)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             _disposed = true;
-            _handle?.Dispose();
+            handle = _handle;
             _handle = null;
+        }
+
+        if (handle is not null)
+        {
+            try
+            {
+                Gate.Call("virConnectClose(" + _uri + ")", CallTimeout, () =>
+                {
+                    handle.Dispose();
+                    return true;
+                });
+            }
+            catch (LibvirtTimeoutException ex)
+            {
+                LogCloseAbandoned(_logger, _uri, ex.Message);
+            }
         }
 
         Gate.Dispose();
     }
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Not closing the connection to {Uri} cleanly: {Error}")]
+    private static partial void LogCloseAbandoned(ILogger logger, string uri, string error);
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Cannot connect to libvirt at {Uri}; retrying in {DelaySeconds} s: {Error}")]
     private static partial void LogConnectFailed(ILogger logger, string uri, double delaySeconds, string error);

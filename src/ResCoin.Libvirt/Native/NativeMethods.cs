@@ -65,6 +65,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)]
     internal static partial int virDomainFree(nint domain);
 
+    /// <summary>Takes a reference on a domain object (local, no call to libvirtd); released with <see cref="virDomainFree"/>.</summary>
+    [LibraryImport(Library)]
+    internal static partial int virDomainRef(nint domain);
+
     [LibraryImport(Library)]
     internal static partial byte* virDomainGetName(nint domain);
 
