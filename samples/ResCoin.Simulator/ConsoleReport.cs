@@ -100,7 +100,7 @@ internal static class ConsoleReport
                     new Text(first ? ResourceKinds.Name(kind) : string.Empty),
                     new Text(run.Policy),
                     Mark(Units.Percent(m.UnmetDemand), Best(result, kind, m, x => -x.UnmetDemand)),
-                    Mark(Units.Percent(m.EntitlementViolations), Best(result, kind, m, x => -x.EntitlementViolations)),
+                    Mark(Units.Percent(m.EntitlementViolations, 3), Best(result, kind, m, x => -x.EntitlementViolations)),
                     Mark(Units.Ratio(m.BurstSatisfaction), Best(result, kind, m, x => x.BurstSatisfaction)),
                     Mark(Units.Ratio(m.BurstSatisfactionP5), Best(result, kind, m, x => x.BurstSatisfactionP5)),
                     Mark(Units.Ratio(m.PerVmP5), Best(result, kind, m, x => x.PerVmP5)),

@@ -153,7 +153,7 @@ public static class HtmlReport
                 ResourceMetrics m = run.Metrics[kind];
                 html.Append("<tr><td class=l>").Append(ResourceKinds.Name(kind)).Append("</td><td class=l>").Append(Enc(run.Policy)).Append("</td>")
                     .Append(Cell(Units.Percent(m.UnmetDemand), IsBest(result, kind, run, x => -x.UnmetDemand)))
-                    .Append(Cell(Units.Percent(m.EntitlementViolations), IsBest(result, kind, run, x => -x.EntitlementViolations)))
+                    .Append(Cell(Units.Percent(m.EntitlementViolations, 3), IsBest(result, kind, run, x => -x.EntitlementViolations)))
                     .Append(Cell(Units.Ratio(m.BurstSatisfaction), IsBest(result, kind, run, x => x.BurstSatisfaction)))
                     .Append(Cell(Units.Ratio(m.BurstSatisfactionP5), IsBest(result, kind, run, x => x.BurstSatisfactionP5)))
                     .Append(Cell(Units.Ratio(m.PerVmP5), IsBest(result, kind, run, x => x.PerVmP5)))

@@ -163,6 +163,18 @@ public static class SimulatorApp
             throw new UserErrorException($"--scenario: file not found: {scenario}");
         }
 
+        if (scenario is not null)
+        {
+            // A scenario file states its VMs, capacity and seed: these options would be silently ignored.
+            foreach (Option option in (ReadOnlySpan<Option>)[s_vms, s_capacityFraction, s_seed])
+            {
+                if (parse.GetResult(option) is { Implicit: false })
+                {
+                    throw new UserErrorException($"{option.Name}: not used with --scenario (the file states its VMs, capacity and seed)");
+                }
+            }
+        }
+
         string creditText = parse.GetValue(s_credit) ?? "bucket";
         CreditMode credit = creditText.Trim().ToLowerInvariant() switch
         {

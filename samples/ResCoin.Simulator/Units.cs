@@ -22,7 +22,8 @@ internal static class Units
     public static string Format(double value, ResourceKind kind)
         => (value / Scale(kind)).ToString(Math.Abs(value / Scale(kind)) >= 100 ? "F1" : "F3", CultureInfo.InvariantCulture);
 
-    public static string Percent(double value) => double.IsNaN(value) ? "–" : (value * 100).ToString("F2", CultureInfo.InvariantCulture) + " %";
+    public static string Percent(double value, int decimals = 2)
+        => double.IsNaN(value) ? "–" : (value * 100).ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) + " %";
 
     public static string Ratio(double value) => double.IsNaN(value) ? "–" : value.ToString("F3", CultureInfo.InvariantCulture);
 }

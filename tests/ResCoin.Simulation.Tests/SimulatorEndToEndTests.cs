@@ -223,6 +223,19 @@ public sealed class SimulatorEndToEndTests : IDisposable
         AssertOneLineError(stderr, "bad.json: groups[1].demand.cpu.burst: must be >= 0");
     }
 
+    [Theory]
+    [InlineData("--vms", "3")]
+    [InlineData("--capacity-fraction", "0.5")]
+    [InlineData("--seed", "9")]
+    public async Task Scenario_WithAnOptionItWouldIgnore_IsAUserError(string option, string value)
+    {
+        string file = Out("s.json");
+        await File.WriteAllTextAsync(file, "{}");
+        var (code, _, stderr) = await Run("--scenario", file, option, value, "--out", Out("x"));
+        Assert.Equal(SimulatorApp.UserErrorExitCode, code);
+        AssertOneLineError(stderr, $"{option}: not used with --scenario");
+    }
+
     [Fact]
     public async Task ScenarioAndTrace_Together_AreAUserError()
     {
