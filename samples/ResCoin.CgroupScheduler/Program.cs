@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ResCoin;
 using ResCoin.CgroupScheduler;
 using ResCoin.Cgroups;
+using ResCoin.Scheduling;
 
 // rescoin-cgroups: schedules a set of cgroups (containers, systemd slices, VM scopes) with ResCoin instead of libvirt
 // domains. Every period it measures each cgroup, predicts, allocates with resource coins and writes the result to the
@@ -90,7 +91,8 @@ root.SetAction(async (parse, cancellationToken) =>
                 });
                 if (!parse.GetValue(quiet))
                 {
-                    services.Replace(ServiceDescriptor.Singleton<IActuator>(sp => new PrintingActuator(sp.GetRequiredService<CgroupActuator>(), Console.Out)));
+                    services.Replace(ServiceDescriptor.Singleton<IActuator>(sp => new PrintingActuator(
+                        sp.GetRequiredService<CgroupActuator>(), Console.Out, () => sp.GetRequiredService<ResCoinController>().LastPeriod)));
                 }
 
                 services.AddResCoinHostedService();

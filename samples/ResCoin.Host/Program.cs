@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using ResCoin;
+using ResCoin.Cgroups.Ksm;
 using ResCoin.Host;
 using ResCoin.Libvirt;
 using ResCoin.Scheduling;
@@ -45,6 +46,16 @@ try
             if (GuestAgentOverlay.Read(section.GetSection(GuestAgentOverlay.SectionName)) is { } agents)
             {
                 GuestAgentOverlay.Add(services, agents);
+            }
+
+            // KSM control, off by default (ResCoin:Ksm:Enabled = true, e.g. ResCoin__Ksm__Enabled=true): ksmd merges harder as
+            // free memory falls and stops when it is plentiful; the original settings come back on stop. Dry run follows ResCoin:DryRun.
+            IConfigurationSection ksm = section.GetSection(KsmOptions.SectionName);
+            if (ksm.GetValue<bool>("Enabled"))
+            {
+                services.Configure<KsmOptions>(ksm);
+                bool dryRun = section.GetValue<bool>("DryRun");
+                services.AddResCoinKsm(o => o.DryRun |= dryRun);
             }
 
             // Print one line per VM per period (usage, estimate, allocation) around the libvirt actuator.
