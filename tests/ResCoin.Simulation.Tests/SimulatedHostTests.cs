@@ -296,6 +296,28 @@ public sealed class SimulatedHostTests
     }
 
     [Fact]
+    public async Task RunPolicyAsync_BurstyVsHogs_TheCoinServesBurstsAndKeepsTemplates()
+    {
+        // Issue 10's scenario, first 1 500 periods, default predictor and credit.
+        SimulationScenario s = ScenarioFile.Parse(Simulator.Evaluation.ReadShippedScenario("bursty-vs-hogs.json"), ".", "bursty-vs-hogs.json", 1500);
+        var runs = new Dictionary<string, ResourceMetrics>();
+        var hogs = new Dictionary<string, double>();
+        foreach (string policy in new[] { "rescoin", "share", "none" })
+        {
+            PolicyRun run = await SimulationRunner.RunPolicyAsync(s, policy, Prediction.Predictors.Create(Scheduling.ResCoinOptions.DefaultPredictor));
+            runs[policy] = run.Metrics[ResourceKind.Cpu];
+            hogs[policy] = run.Metrics.GetGroupServed(0, ResourceKind.Cpu);
+        }
+
+        Assert.True(runs["rescoin"].BurstPairs > 100, $"{runs["rescoin"].BurstPairs} burst pairs");
+        Assert.True(runs["rescoin"].BurstSatisfaction >= 0.95, $"rescoin burst {runs["rescoin"].BurstSatisfaction}");
+        Assert.True(runs["rescoin"].BurstSatisfaction > runs["share"].BurstSatisfaction + 0.2, $"share burst {runs["share"].BurstSatisfaction}");
+        Assert.True(runs["rescoin"].EntitlementViolations <= (1.0 / 1500) + 0.0005, $"rescoin violations {runs["rescoin"].EntitlementViolations}");
+        Assert.True(runs["none"].EntitlementViolations > 0.05, $"none violations {runs["none"].EntitlementViolations}");
+        Assert.True(hogs["rescoin"] >= 0.9 * hogs["share"], $"hogs {hogs["rescoin"]} vs {hogs["share"]}");
+    }
+
+    [Fact]
     public async Task RunPolicyAsync_None_NeverCapsNorWeights()
     {
         SimulationScenario s = SimulationScenario.Create(SyntheticWorkloads.CreateDefaultScenario(100, 3), 0.6, TimeSpan.FromSeconds(8));
