@@ -64,7 +64,7 @@ public sealed partial class KsmController : IDisposable
     private bool _recovered;
     private string? _ksmdStat;
     private bool _ksmdSearched;
-    private KsmStatus _last = KsmStatus.Unknown;
+    private KsmStatus? _last;
 
     /// <summary>Creates a controller for the host's KSM.</summary>
     /// <param name="options">The options (validated here as well as on start).</param>
@@ -93,21 +93,21 @@ public sealed partial class KsmController : IDisposable
             _ownsMeter = true;
         }
 
-        _meter.CreateObservableGauge("rescoin.ksm.pages_shared", () => Observe(static s => s.PagesShared), "{page}", "Shared pages in use (KSM pages_shared).");
-        _meter.CreateObservableGauge("rescoin.ksm.pages_sharing", () => Observe(static s => s.PagesSharing), "{page}", "Pages merged into the shared ones: the saving (KSM pages_sharing).");
-        _meter.CreateObservableGauge("rescoin.ksm.memory.saved", () => Observe(s => s.PagesSharing < 0 ? -1 : s.PagesSharing * _pageSize), "By", "Memory KSM saves: pages_sharing times the page size.");
-        _meter.CreateObservableCounter("rescoin.ksm.full_scans", () => Observe(static s => s.FullScans), "{scan}", "Full scans of the mergeable memory ksmd completed.");
-        _meter.CreateObservableCounter("rescoin.ksm.cpu.time", ObserveCpu, "s", "CPU time ksmd used (user + system).");
-        _meter.CreateObservableGauge("rescoin.ksm.run", () => Observe(static s => s.Run), null, "KSM run: 0 stopped, 1 merging, 2 unmerging.");
-        _meter.CreateObservableGauge("rescoin.ksm.pages_to_scan", () => Observe(static s => s.PagesToScan), "{page}", "Pages ksmd scans per wake-up.");
-        _meter.CreateObservableGauge("rescoin.ksm.sleep", () => Observe(static s => s.SleepMilliseconds), "ms", "How long ksmd sleeps between scans.");
+        _meter.CreateObservableGauge("rescoin.ksm.pages_shared", () => Observe(static (s, _) => s.PagesShared), "{page}", "Shared pages in use (KSM pages_shared).");
+        _meter.CreateObservableGauge("rescoin.ksm.pages_sharing", () => Observe(static (s, _) => s.PagesSharing), "{page}", "Pages merged into the shared ones: the saving (KSM pages_sharing).");
+        _meter.CreateObservableGauge("rescoin.ksm.memory.saved", () => Observe(static (s, page) => s.PagesSharing * page), "By", "Memory KSM saves: pages_sharing times the page size.");
+        _meter.CreateObservableCounter("rescoin.ksm.full_scans", () => Observe(static (s, _) => s.FullScans), "{scan}", "Full scans of the mergeable memory ksmd completed.");
+        _meter.CreateObservableCounter("rescoin.ksm.cpu.time", () => Observe(static (s, _) => s.KsmdCpuSeconds), "s", "CPU time ksmd used (user + system).");
+        _meter.CreateObservableGauge("rescoin.ksm.run", () => Observe(static (s, _) => s.Run), null, "KSM run: 0 stopped, 1 merging, 2 unmerging.");
+        _meter.CreateObservableGauge("rescoin.ksm.pages_to_scan", () => Observe(static (s, _) => s.PagesToScan), "{page}", "Pages ksmd scans per wake-up.");
+        _meter.CreateObservableGauge("rescoin.ksm.sleep", () => Observe(static (s, _) => s.SleepMilliseconds), "ms", "How long ksmd sleeps between scans.");
     }
 
     /// <summary>The journal file.</summary>
     public string JournalPath => _options.JournalPath;
 
-    /// <summary>What the last <see cref="Step"/> read (after its writes); <see cref="KsmStatus.Unknown"/> before the first.</summary>
-    public KsmStatus LastStatus
+    /// <summary>What the last <see cref="Step"/> read (after its writes); null before the first.</summary>
+    public KsmStatus? LastStatus
     {
         get
         {
@@ -247,16 +247,15 @@ public sealed partial class KsmController : IDisposable
         return options.Value;
     }
 
-    private long Observe(Func<KsmStatus, long> pick)
+    /// <summary>One measurement of the last status, none before the first step or when the kernel does not report the value (NaN).</summary>
+    private IEnumerable<Measurement<double>> Observe(Func<KsmStatus, double, double> pick)
     {
-        KsmStatus s = LastStatus;
-        return s.Run < 0 ? 0 : Math.Max(0, pick(s));
-    }
+        if (LastStatus is { } s && pick(s, _pageSize) is var v && !double.IsNaN(v))
+        {
+            return [new Measurement<double>(v)];
+        }
 
-    private double ObserveCpu()
-    {
-        double seconds = LastStatus.KsmdCpuSeconds;
-        return double.IsNaN(seconds) ? 0 : seconds;
+        return [];
     }
 
     private void Set(string setting, long current, long value, bool dryRun)
@@ -289,29 +288,31 @@ public sealed partial class KsmController : IDisposable
 
     private KsmStatus ReadStatus()
     {
-        long run = Read("run", required: true);
         return new KsmStatus(
-            (int)run,
-            (int)Read("pages_to_scan", required: true),
-            (int)Read("sleep_millisecs", required: true),
-            Read("pages_shared", required: false),
-            Read("pages_sharing", required: false),
-            Read("full_scans", required: false),
+            (int)Read("run"),
+            (int)Read("pages_to_scan"),
+            (int)Read("sleep_millisecs"),
+            ReadCounter("pages_shared"),
+            ReadCounter("pages_sharing"),
+            ReadCounter("full_scans"),
             KsmdCpuSeconds());
     }
 
-    private long Read(string name, bool required)
+    private long Read(string name)
     {
         string path = KsmDir + name;
         int n = _fs.ReadAll(path, ref _buffer);
-        if (n < 0)
-        {
-            return required
-                ? throw new InvalidOperationException($"KSM: {path} does not exist (a kernel without CONFIG_KSM, or /sys not mounted under the host root).")
-                : -1;
-        }
+        return n < 0
+            ? throw new InvalidOperationException($"KSM: {path} does not exist (a kernel without CONFIG_KSM, or /sys not mounted under the host root).")
+            : CgroupParsers.ParseInteger(_buffer.AsSpan(0, n), path);
+    }
 
-        return CgroupParsers.ParseInteger(_buffer.AsSpan(0, n), path);
+    /// <summary>A counter the kernel may lack (older kernels): NaN when absent.</summary>
+    private double ReadCounter(string name)
+    {
+        string path = KsmDir + name;
+        int n = _fs.ReadAll(path, ref _buffer);
+        return n < 0 ? double.NaN : CgroupParsers.ParseInteger(_buffer.AsSpan(0, n), path);
     }
 
     /// <summary>ksmd's CPU time (utime + stime of /proc/PID/stat, in USER_HZ ticks); NaN when ksmd is not found.</summary>
@@ -379,7 +380,7 @@ public sealed partial class KsmController : IDisposable
     }
 
     [LoggerMessage(40, LogLevel.Information, "ksm: run={Run} pages_to_scan={Pages} sleep_millisecs={Sleep} (free avg {FreeMiB} MiB, threshold {ThresholdMiB} MiB, anonymous {AnonMiB} MiB; pages_sharing {Sharing})")]
-    private static partial void LogDecision(ILogger logger, int run, int pages, int sleep, long freeMiB, long thresholdMiB, long anonMiB, long sharing);
+    private static partial void LogDecision(ILogger logger, int run, int pages, int sleep, long freeMiB, long thresholdMiB, long anonMiB, double sharing);
 
     [LoggerMessage(41, LogLevel.Information, "ksm: dry run: would write {File} = {Value}")]
     private static partial void LogDryRun(ILogger logger, string file, string value);
@@ -410,16 +411,12 @@ public sealed partial class KsmController : IDisposable
 /// <param name="ShareableBytes">Anonymous memory (<c>AnonPages</c>), what KSM could merge, in bytes.</param>
 public readonly record struct KsmDecision(bool Run, bool UnderPressure, int PagesToScan, int SleepMilliseconds, long AverageFreeBytes, long ThresholdBytes, long ShareableBytes);
 
-/// <summary>The KSM state read from <c>/sys/kernel/mm/ksm</c> (and ksmd's CPU time); -1 or NaN where unknown.</summary>
+/// <summary>The KSM state read from <c>/sys/kernel/mm/ksm</c> (and ksmd's CPU time); NaN where the kernel does not report a value.</summary>
 /// <param name="Run">The <c>run</c> setting (0 stopped, 1 merging, 2 unmerging).</param>
 /// <param name="PagesToScan">The <c>pages_to_scan</c> setting.</param>
 /// <param name="SleepMilliseconds">The <c>sleep_millisecs</c> setting.</param>
-/// <param name="PagesShared">Shared pages in use.</param>
-/// <param name="PagesSharing">Pages merged into them (the saving).</param>
-/// <param name="FullScans">Completed full scans.</param>
-/// <param name="KsmdCpuSeconds">CPU time ksmd used so far, in seconds; NaN when ksmd was not found.</param>
-public readonly record struct KsmStatus(int Run, int PagesToScan, int SleepMilliseconds, long PagesShared, long PagesSharing, long FullScans, double KsmdCpuSeconds)
-{
-    /// <summary>Nothing read yet.</summary>
-    public static KsmStatus Unknown => new(-1, -1, -1, -1, -1, -1, double.NaN);
-}
+/// <param name="PagesShared">Shared pages in use (NaN when unknown).</param>
+/// <param name="PagesSharing">Pages merged into them, the saving (NaN when unknown).</param>
+/// <param name="FullScans">Completed full scans (NaN when unknown).</param>
+/// <param name="KsmdCpuSeconds">CPU time ksmd used so far, in seconds (NaN when ksmd was not found).</param>
+public readonly record struct KsmStatus(int Run, int PagesToScan, int SleepMilliseconds, double PagesShared, double PagesSharing, double FullScans, double KsmdCpuSeconds);

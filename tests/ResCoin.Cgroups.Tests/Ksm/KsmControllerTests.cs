@@ -101,8 +101,8 @@ public sealed class KsmControllerTests : IDisposable
             ksm.Step();
             Assert.Equal("700", Read("pages_to_scan"));
             Assert.Equal("100", Get("pages_to_scan"));
-            Assert.Equal(4000, ksm.LastStatus.PagesSharing);
-            Assert.Equal(3.8, ksm.LastStatus.KsmdCpuSeconds, 6); // (250 + 130) ticks / 100
+            Assert.Equal(4000, ksm.LastStatus!.Value.PagesSharing);
+            Assert.Equal(3.8, ksm.LastStatus!.Value.KsmdCpuSeconds, 6); // (250 + 130) ticks / 100
 
             ksm.Restore();
         }
@@ -201,7 +201,6 @@ public sealed class KsmControllerTests : IDisposable
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((i, v, _, _) => seen[i.Name] = v);
         listener.SetMeasurementEventCallback<double>((i, v, _, _) => seen[i.Name] = v);
         listener.Start();
         listener.RecordObservableInstruments();
@@ -212,6 +211,33 @@ public sealed class KsmControllerTests : IDisposable
         Assert.Equal(3.8, seen["rescoin.ksm.cpu.time"], 6);
         Assert.Equal(0, seen["rescoin.ksm.run"]);
         Assert.Equal(100, seen["rescoin.ksm.pages_to_scan"]);
+    }
+
+    [Fact]
+    public void Metrics_BeforeTheFirstStepAndForCountersTheKernelLacks_ReportNothing()
+    {
+        File.Delete(_tree.Physical("/sys/kernel/mm/ksm/full_scans"));
+        using KsmController ksm = Create();
+        var seen = new Dictionary<string, double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name.StartsWith("rescoin.ksm.", StringComparison.Ordinal))
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<double>((i, v, _, _) => seen[i.Name] = v);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        Assert.Empty(seen);
+        Assert.Null(ksm.LastStatus);
+
+        ksm.Step();
+        Assert.True(double.IsNaN(ksm.LastStatus!.Value.FullScans));
+        listener.RecordObservableInstruments();
+        Assert.False(seen.ContainsKey("rescoin.ksm.full_scans"));
+        Assert.Equal(4000, seen["rescoin.ksm.pages_sharing"]);
     }
 
     [Fact]

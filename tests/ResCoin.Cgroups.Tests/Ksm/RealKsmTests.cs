@@ -42,7 +42,7 @@ public sealed class RealKsmTests(ITestOutputHelper output)
             Assert.Equal("1", Read("run"));
             Assert.Equal(expectedPages.ToString(CultureInfo.InvariantCulture), Read("pages_to_scan"));
             Assert.Equal(d.SleepMilliseconds.ToString(CultureInfo.InvariantCulture), Read("sleep_millisecs"));
-            KsmStatus s = ksm.LastStatus;
+            KsmStatus s = ksm.LastStatus!.Value;
             output.WriteLine($"status {s}");
             Assert.Equal(1, s.Run);
             Assert.True(s.PagesShared >= 0 && s.PagesSharing >= 0 && s.FullScans >= 0);
