@@ -60,6 +60,7 @@ public class PeriodBenchmarks
     private PeriodEngine _credit = null!;
     private PeriodEngine _creditCold = null!;
     private PeriodEngine _adaptive = null!;
+    private PeriodEngine _prototype = null!;
     private PeriodEngine _share = null!;
     private int[] _slots = null!;
     private VmId[] _vms = null!;
@@ -124,6 +125,7 @@ public class PeriodBenchmarks
         _credit = new PeriodEngine(Predictors.Create("ewma"), new CreditAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
         _creditCold = new PeriodEngine(Predictors.Create("ewma"), new CreditAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
         _adaptive = new PeriodEngine(Predictors.Create("adaptive"), new CreditAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
+        _prototype = new PeriodEngine(Predictors.Create("ewma"), new CreditAllocator(), window: 10, initialSlots: n);
         _share = new PeriodEngine(Predictors.Create("ewma"), new ProportionalShareAllocator(), window: 10, initialSlots: n, bucketCapPeriods: bucket, weighted: ResourceSet.Cpu);
 
         // Warm up: fill the windows and grow every scratch buffer.
@@ -133,6 +135,7 @@ public class PeriodBenchmarks
             WholePeriodShare();
             WholePeriodResCoinColdInput();
             WholePeriodResCoinAdaptive();
+            WholePeriodPrototypeRules();
         }
     }
 
@@ -148,6 +151,17 @@ public class PeriodBenchmarks
     /// <summary>The same period with the controller's default predictor, <c>adaptive</c> (four models per slot).</summary>
     [Benchmark]
     public void WholePeriodResCoinAdaptive() => Run(_adaptive, 2);
+
+    /// <summary>
+    /// The same engine with the 2014 rules (sliding-window credit, every resource capped, no limits or pressure in, no
+    /// weights out): what the caps-and-weights seam costs, measured in the same run.
+    /// </summary>
+    [Benchmark]
+    public void WholePeriodPrototypeRules()
+    {
+        _t = (_t + 1) % Periods;
+        _prototype.Run(_capacity, ResourceSet.All, _slots.Length, _slots, _vms, _templates, _usage[_t % 2], _estimates, _credits, _allocations);
+    }
 
     private void Run(PeriodEngine engine, int periods)
     {

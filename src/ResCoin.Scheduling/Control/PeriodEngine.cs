@@ -378,7 +378,7 @@ internal sealed class PeriodEngine
         }
     }
 
-    /// <summary>Transposes an optional per-VM signal (empty: NaN). +∞ becomes NaN (unbounded), pressure is clamped to [0, 1]; a negative value is an error naming the VM.</summary>
+    /// <summary>Transposes an optional per-VM signal (empty: NaN). +∞ becomes NaN (unbounded); a negative value is an error naming the VM.</summary>
     private static void Signals(ReadOnlySpan<ResourceVector> rows, double[][] columns, int n, ReadOnlySpan<VmId> vms, string what)
     {
         if (rows.IsEmpty)
@@ -391,7 +391,8 @@ internal sealed class PeriodEngine
             return;
         }
 
-        if (Transpose.ToColumns(rows, Transpose.Of(columns), Transpose.Check.NonNegativeOrNaN) && what != "pressure")
+        // Pressure above 1 needs no clamp here: every use reads p >= 1 as "nothing served".
+        if (Transpose.ToColumns(rows, Transpose.Of(columns), Transpose.Check.NonNegativeOrNaN))
         {
             return;
         }
@@ -412,11 +413,6 @@ internal sealed class PeriodEngine
                         string.Create(CultureInfo.InvariantCulture, $"The {what} of VM '{vm}' for {ResourceKinds.Name((ResourceKind)r)} is {v.ToString("R", CultureInfo.InvariantCulture)}; it must be NaN (unknown) or >= 0."),
                         nameof(rows));
                 }
-                else if (what == "pressure" && v > 1)
-                {
-                    v = 1;
-                }
-
                 columns[r][i] = v;
             }
         }
