@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts or stops small demo guests (transient TCG domains named rescoin-demo-*) from the test guest that
 # scripts/setup-host.sh builds, for trying the ResCoin.Host sample and for the libvirt benchmark.
-#   scripts/kvm/guests.sh start [WORK...]   default WORK: cpu idle disk (one guest per workload: idle|cpu|mem|disk)
+#   scripts/kvm/guests.sh start [WORK...]   default WORK: cpu idle disk (one guest per workload: idle|cpu|mem|disk|burst;
+#                                           burst: see scripts/kvm/init.sh, started with `echo go 1 | dd of=DISK conv=notrunc`)
 #   scripts/kvm/guests.sh stop              destroys every rescoin-demo-* domain
 # Needs root and a running libvirtd (scripts/setup-host.sh does both).
 set -euo pipefail
@@ -49,7 +50,7 @@ XML
     done
     ;;
   *)
-    echo "usage: scripts/kvm/guests.sh start [idle|cpu|mem|disk ...] | stop" >&2
+    echo "usage: scripts/kvm/guests.sh start [idle|cpu|mem|disk|burst ...] | stop" >&2
     exit 2
     ;;
 esac
