@@ -262,7 +262,7 @@ public sealed partial class LibvirtActuator
                     ulong current = _connection.Call("virDomainGetInfo(" + e.Vm.Name + ")", () =>
                     {
                         using DomainHandle dom = e.Vm.Uuid != Guid.Empty ? LibvirtApi.LookupByUuid(conn, e.Vm.Uuid, e.Vm.Name) : LibvirtApi.Lookup(conn, e.Vm.Name);
-                        return LibvirtApi.GetInfo(dom, e.Vm.Name).MemoryKiB.Value;
+                        return LibvirtApi.GetActualBalloonKiB(dom, e.Vm.Name, LibvirtApi.GetInfo(dom, e.Vm.Name).MemoryKiB.Value);
                     });
                     if (current.ToString(CultureInfo.InvariantCulture) == e.OriginalValue)
                     {

@@ -86,6 +86,32 @@ internal static unsafe class LibvirtApi
         return new Guid(new ReadOnlySpan<byte>(raw, 16), bigEndian: true);
     }
 
+    /// <summary>
+    /// The balloon's actual size as QEMU reports it now (memory statistic ACTUAL_BALLOON), or
+    /// <paramref name="fallbackKiB"/> when the statistic is missing. libvirt's <c>virDomainGetInfo</c> memory jumps to a
+    /// new target as soon as it is set and only later follows the guest, so it cannot tell a balloon that arrived.
+    /// </summary>
+    internal static ulong GetActualBalloonKiB(DomainHandle dom, string vm, ulong fallbackKiB)
+    {
+        const int ActualBalloon = 6;
+        MemoryStat* stats = stackalloc MemoryStat[16];
+        int n = NativeMethods.virDomainMemoryStats(dom, stats, 16, 0);
+        if (n < 0)
+        {
+            throw LastError($"virDomainMemoryStats({vm})");
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            if (stats[i].Tag == ActualBalloon)
+            {
+                return stats[i].Value;
+            }
+        }
+
+        return fallbackKiB;
+    }
+
     /// <summary>The names of the running domains.</summary>
     internal static List<string> ListRunningDomainNames(ConnectionHandle conn)
     {
