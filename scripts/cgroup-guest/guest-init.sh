@@ -45,11 +45,12 @@ sh -c "echo \$\$ > $cg/rc-mem/cgroup.procs; mkdir -p /tmp/m; dd if=/dev/zero of=
 
 start() { # start LOG: runs the scheduler in the background; its pid in $sched
   env 'Logging__LogLevel__ResCoin.Cgroups=Debug' 'Logging__Console__FormatterName=simple' 'Logging__Console__FormatterOptions__SingleLine=true' \
-    rescoin-cgroups --cgroup 'rc-*' --period "$period" --predictor last --resources cpu,memory,diskRead,diskWrite \
+    rescoin-cgroups --cgroup 'rc-*' --period "$period" --predictor last --resources cpu,memory,diskRead,diskWrite --cpu-capacity "${RC_CPU_CAPACITY:-0.6}" \
     --device "$dev" --disk-capacity 100000000 > "$1" 2>&1 &
   sched=$!
 }
 periods() { grep -c ' rc-burn: cpu' "$1"; }
+usage() { grep usage_usec "$cg/$1/cpu.stat" | cut -d' ' -f2; }
 wait_periods() { # wait_periods LOG N TIMEOUT
   t=0
   while [ "$(periods "$1")" -lt "$2" ]; do
@@ -92,13 +93,18 @@ snapshot > /tmp/after-kill
 start /tmp/b.log
 wait_periods /tmp/b.log 1 "${RC_START_TIMEOUT:-240}"
 grep -q 'restoring [0-9]* settings a previous run left' /tmp/b.log; check restart-restores-leftovers $? "$(grep -o 'restoring [0-9]* settings' /tmp/b.log)"
+# The idle cgroup earns credit for a few periods, then bursts against the burner (which has none).
+wait_periods /tmp/b.log "${RC_IDLE_PERIODS:-6}" 120
 touch /tmp/burst
 b0=$(periods /tmp/b.log)
-wait_periods /tmp/b.log $((b0 + ${RC_BURST_PERIODS:-8})) 240; check run-b-periods $? "periods=$(periods /tmp/b.log)"
+wait_periods /tmp/b.log $((b0 + 3)) 120
+u_burn0=$(usage rc-burn); u_bursty0=$(usage rc-bursty)
+wait_periods /tmp/b.log $((b0 + ${RC_BURST_PERIODS:-9})) 240; check run-b-periods $? "periods=$(periods /tmp/b.log)"
 kill -STOP $sched
+d_burn=$(( $(usage rc-burn) - u_burn0 )); d_bursty=$(( $(usage rc-bursty) - u_bursty0 ))
+[ "$d_bursty" -gt "$d_burn" ]; check bursty-gets-more-than-burner $? "over the last $(( ${RC_BURST_PERIODS:-9} - 3 )) periods: burner ${d_burn} us, bursting cgroup ${d_bursty} us of CPU"
 wrote_check /tmp/b.log run-b-wrote
-cat $cg/rc-burn/cpu.stat $cg/rc-bursty/cpu.stat | grep usage_usec | tr '\n' ' ' | sed 's/^/CGT-info usage burn,bursty: /'; echo
-show /tmp/b.log 9
+show /tmp/b.log 12
 for f in cpu.max cpu.weight memory.high memory.low io.max; do
   cat /tmp/a.log /tmp/b.log | grep -q "cgroups: wrote $cg/rc-[a-z]*/$f = "; check "written-$f" $? "$(cat /tmp/a.log /tmp/b.log | grep -o "cgroups: wrote $cg/rc-[a-z]*/$f = .*" | tail -n 1 | sed 's/cgroups: wrote //')"
 done

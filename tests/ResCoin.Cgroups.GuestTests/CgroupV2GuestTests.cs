@@ -18,7 +18,7 @@ public sealed class CgroupV2GuestTests(ITestOutputHelper output)
     [
         "controllers", "virtio-disk", "run-a-periods", "run-a-wrote", "psi-read", "kill9-leaves-changes", "kill9-journal-kept",
         "restart-restores-leftovers", "run-b-periods", "run-b-wrote", "written-cpu.max", "written-cpu.weight",
-        "written-memory.high", "written-memory.low", "written-io.max", "burner-capped-while-bursty-bursts", "sigterm-exits",
+        "written-memory.high", "written-memory.low", "written-io.max", "burner-capped-while-bursty-bursts", "bursty-gets-more-than-burner", "sigterm-exits",
         "sigterm-restores-originals", "journal-empty-after-stop",
     ];
 
