@@ -75,7 +75,13 @@ public class PeriodBenchmarks
     private ResourceVector _capacity;
     private int _t;
 
-    [Params(10, 100, 1_000, 10_000)]
+    /// <summary>The VM counts: 10, 100, 1 000 and 10 000, or those in <c>RESCOIN_BENCH_VMS</c> (comma-separated).</summary>
+    public static IEnumerable<int> VmCounts()
+        => Environment.GetEnvironmentVariable("RESCOIN_BENCH_VMS") is { Length: > 0 } list
+            ? list.Split(',').Select(v => int.Parse(v, System.Globalization.CultureInfo.InvariantCulture))
+            : [10, 100, 1_000, 10_000];
+
+    [ParamsSource(nameof(VmCounts))]
     public int Vms { get; set; }
 
     [GlobalSetup]
