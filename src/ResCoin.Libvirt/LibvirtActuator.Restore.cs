@@ -246,7 +246,7 @@ public sealed partial class LibvirtActuator
     }
 
     /// <summary>
-    /// Waits (within the restore budget, at most <see cref="BalloonSettleTime"/>) until each restored balloon is back at
+    /// Waits (within the restore budget, at most 10 s) until each restored balloon is back at
     /// its original size, then drops its entry; a balloon still moving keeps its entry (the next start restores it again).
     /// </summary>
     private void ConfirmBalloons(ConnectionHandle conn, List<JournalEntry> pending, long start, TimeSpan budget, CancellationToken cancellationToken)
@@ -278,7 +278,7 @@ public sealed partial class LibvirtActuator
             }
 
             if (pending.Count == 0 || cancellationToken.IsCancellationRequested
-                || _time.GetElapsedTime(start) > budget || _time.GetElapsedTime(settleStart) > BalloonSettleTime)
+                || _time.GetElapsedTime(start) > budget || _time.GetElapsedTime(settleStart) > s_balloonSettleTime)
             {
                 break;
             }
@@ -293,7 +293,7 @@ public sealed partial class LibvirtActuator
     }
 
     /// <summary>How long a stop waits for restored balloons to reach their original size before leaving them journaled.</summary>
-    private static readonly TimeSpan BalloonSettleTime = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_balloonSettleTime = TimeSpan.FromSeconds(10);
 
     private VmRestore Missing(VmId vm, JournalEntry[] group, List<(JournalEntry, string)> failures)
     {
