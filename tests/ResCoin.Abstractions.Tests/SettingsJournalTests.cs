@@ -6,8 +6,8 @@ namespace ResCoin.Tests;
 [Collection(nameof(SettingsJournalTests))] // the fault hook is process-wide
 public sealed class SettingsJournalTests : IDisposable
 {
-    private static readonly Guid UuidA = Guid.Parse("0b1e7a52-6f0e-4d4e-9a51-5d3c1b4c7e01");
-    private static readonly Guid UuidB = Guid.Parse("0b1e7a52-6f0e-4d4e-9a51-5d3c1b4c7e02");
+    private static readonly Guid s_uuidA = Guid.Parse("0b1e7a52-6f0e-4d4e-9a51-5d3c1b4c7e01");
+    private static readonly Guid s_uuidB = Guid.Parse("0b1e7a52-6f0e-4d4e-9a51-5d3c1b4c7e02");
     private readonly string _dir = Directory.CreateTempSubdirectory("rescoin-journal-").FullName;
 
     public void Dispose()
@@ -21,7 +21,7 @@ public sealed class SettingsJournalTests : IDisposable
     {
         string path = Path.Combine(_dir, "sub", "journal.json");
         using var j = SettingsJournal.Open(path);
-        var vm = new VmId("vm-a", UuidA);
+        var vm = new VmId("vm-a", s_uuidA);
         Assert.True(j.TryRecordOriginal(vm, "cpu.global_quota", "-1"));
         Assert.False(j.TryRecordOriginal(vm, "cpu.global_quota", "50000"));
         Assert.True(j.TryRecordOriginal(new VmId("vm-b"), "memory.balloon", "262144"));
@@ -34,7 +34,7 @@ public sealed class SettingsJournalTests : IDisposable
         Assert.Equal("-1", original);
         JournalEntry first = reopened.GetEntries()[0];
         Assert.Equal("vm-a", first.Vm.Name);
-        Assert.Equal(UuidA, first.Vm.Uuid);
+        Assert.Equal(s_uuidA, first.Vm.Uuid);
 
         Assert.True(reopened.Remove(vm, "cpu.global_quota"));
         Assert.Equal(1, reopened.RemoveVm(new VmId("vm-b")));
@@ -66,15 +66,15 @@ public sealed class SettingsJournalTests : IDisposable
     public void Entries_KeyedByUuid_SameNameDifferentUuidIsAnotherVm()
     {
         using var j = SettingsJournal.Open(Path.Combine(_dir, "journal.json"));
-        Assert.True(j.TryRecordOriginal(new VmId("web", UuidA), "memory.balloon_kib", "262144"));
+        Assert.True(j.TryRecordOriginal(new VmId("web", s_uuidA), "memory.balloon_kib", "262144"));
 
         // A different VM re-created under the same name: not the same entry.
-        Assert.False(j.TryGetOriginal(new VmId("web", UuidB), "memory.balloon_kib", out _));
-        Assert.False(j.Contains(new VmId("web", UuidB)));
-        Assert.True(j.TryRecordOriginal(new VmId("web", UuidB), "memory.balloon_kib", "131072"));
+        Assert.False(j.TryGetOriginal(new VmId("web", s_uuidB), "memory.balloon_kib", out _));
+        Assert.False(j.Contains(new VmId("web", s_uuidB)));
+        Assert.True(j.TryRecordOriginal(new VmId("web", s_uuidB), "memory.balloon_kib", "131072"));
 
         // The same VM renamed: still the same entry.
-        Assert.True(j.TryGetOriginal(new VmId("web-renamed", UuidA), "memory.balloon_kib", out string v));
+        Assert.True(j.TryGetOriginal(new VmId("web-renamed", s_uuidA), "memory.balloon_kib", out string v));
         Assert.Equal("262144", v);
         Assert.Equal(2, j.Count);
     }
@@ -84,24 +84,24 @@ public sealed class SettingsJournalTests : IDisposable
     {
         string path = Path.Combine(_dir, "journal.json");
         using var j = SettingsJournal.Open(path);
-        Assert.True(j.TryRecordOriginal(new VmId("a", UuidA), "cpu.global_quota", "-1"));
+        Assert.True(j.TryRecordOriginal(new VmId("a", s_uuidA), "cpu.global_quota", "-1"));
         byte[] before = File.ReadAllBytes(path);
 
         JournalFiles.FaultHook = point => throw new IOException("injected at " + point);
-        Assert.Throws<IOException>(() => j.TryRecordOriginal(new VmId("b", UuidB), "cpu.global_quota", "-1"));
+        Assert.Throws<IOException>(() => j.TryRecordOriginal(new VmId("b", s_uuidB), "cpu.global_quota", "-1"));
         JournalFiles.FaultHook = null;
 
         // Not in memory, not on disk, and no temporary file left behind.
-        Assert.False(j.TryGetOriginal(new VmId("b", UuidB), "cpu.global_quota", out _));
+        Assert.False(j.TryGetOriginal(new VmId("b", s_uuidB), "cpu.global_quota", out _));
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Equal(["journal.json", "journal.json.lock"], Directory.GetFiles(_dir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         // A failed removal keeps the entry (the disk still has it).
         JournalFiles.FaultHook = point => throw new IOException("injected at " + point);
-        Assert.Throws<IOException>(() => j.Remove(new VmId("a", UuidA), "cpu.global_quota"));
-        Assert.Throws<IOException>(() => j.RemoveVm(new VmId("a", UuidA)));
+        Assert.Throws<IOException>(() => j.Remove(new VmId("a", s_uuidA), "cpu.global_quota"));
+        Assert.Throws<IOException>(() => j.RemoveVm(new VmId("a", s_uuidA)));
         JournalFiles.FaultHook = null;
-        Assert.True(j.TryGetOriginal(new VmId("a", UuidA), "cpu.global_quota", out _));
+        Assert.True(j.TryGetOriginal(new VmId("a", s_uuidA), "cpu.global_quota", out _));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class SettingsJournalTests : IDisposable
 
         using var j = SettingsJournal.Open(path);
         Assert.NotNull(j.QuarantinedFile);
-        j.TryRecordOriginal(new VmId("a", UuidA), "x", "1");
+        j.TryRecordOriginal(new VmId("a", s_uuidA), "x", "1");
         Assert.Equal("keep me", File.ReadAllText(target));
         Assert.False(new FileInfo(path).LinkTarget is not null);
     }
@@ -173,9 +173,9 @@ public sealed class SettingsJournalTests : IDisposable
         string path = Path.Combine(_dir, "journal.json");
         using (var j = SettingsJournal.Open(path))
         {
-            j.TryRecordOriginal(new VmId("a", UuidA), "cpu.global_quota", "-1");
-            j.TryRecordOriginal(new VmId("a", UuidA), "memory.balloon_kib", "262144");
-            j.TryRecordOriginal(new VmId("b", UuidB), "blkio:vda:read_bytes_sec", "1048576");
+            j.TryRecordOriginal(new VmId("a", s_uuidA), "cpu.global_quota", "-1");
+            j.TryRecordOriginal(new VmId("a", s_uuidA), "memory.balloon_kib", "262144");
+            j.TryRecordOriginal(new VmId("b", s_uuidB), "blkio:vda:read_bytes_sec", "1048576");
         }
 
         // Cut in the middle of the last entry line.
@@ -188,7 +188,7 @@ public sealed class SettingsJournalTests : IDisposable
         Assert.NotNull(torn.QuarantinedFile);
         Assert.Contains("2 complete entries were recovered", torn.QuarantineReason, StringComparison.Ordinal);
         Assert.Equal(2, torn.Count);
-        Assert.True(torn.TryGetOriginal(new VmId("a", UuidA), "memory.balloon_kib", out string v));
+        Assert.True(torn.TryGetOriginal(new VmId("a", s_uuidA), "memory.balloon_kib", out string v));
         Assert.Equal("262144", v);
 
         // The recovered entries were written back as a whole journal.
@@ -203,7 +203,7 @@ public sealed class SettingsJournalTests : IDisposable
         string path = Path.Combine(_dir, "journal.json");
         using (var j = SettingsJournal.Open(path))
         {
-            j.TryRecordOriginal(new VmId("a", UuidA), "cpu.global_quota", "-1");
+            j.TryRecordOriginal(new VmId("a", s_uuidA), "cpu.global_quota", "-1");
         }
 
         using (FileStream f = new(path, FileMode.Append))
@@ -213,7 +213,7 @@ public sealed class SettingsJournalTests : IDisposable
 
         using var big = SettingsJournal.Open(path, new SettingsJournalOptions { MaxFileBytes = 4096 });
         Assert.Contains("over the 4096-byte limit", big.QuarantineReason, StringComparison.Ordinal);
-        Assert.True(big.TryGetOriginal(new VmId("a", UuidA), "cpu.global_quota", out string v));
+        Assert.True(big.TryGetOriginal(new VmId("a", s_uuidA), "cpu.global_quota", out string v));
         Assert.Equal("-1", v);
         Assert.True(new FileInfo(big.QuarantinedFile!).Length > 8192); // kept aside whole
         Assert.True(new FileInfo(path).Length < 4096); // the recovered entry, written back
@@ -272,7 +272,7 @@ public sealed class SettingsJournalTests : IDisposable
         string path = Path.Combine(_dir, "journal.json");
         var time = new ManualTime(new DateTimeOffset(2026, 12, 3, 8, 0, 0, TimeSpan.Zero));
         var options = new SettingsJournalOptions { TimeProvider = time, MissingVmRetention = TimeSpan.FromHours(1) };
-        var vm = new VmId("gone", UuidA);
+        var vm = new VmId("gone", s_uuidA);
         using (var j = SettingsJournal.Open(path, options))
         {
             j.TryRecordOriginal(vm, "cpu.global_quota", "-1");
