@@ -691,11 +691,11 @@ public sealed class FaultCampaignTests : IDisposable
         }
     }
 
-    /// <summary>Reads the four settings back (waiting up to 30 s for the balloon to converge) and counts those not exact.</summary>
+    /// <summary>Reads the four settings back (waiting up to 60 s for a slow TCG guest to give its balloon back) and counts those not exact.</summary>
     private async Task<int> CountLostAsync(string what)
     {
         Settings o = Originals;
-        ulong balloon = await WaitForBalloonAsync(Vm, o.BalloonKiB, TimeSpan.FromSeconds(20));
+        ulong balloon = await WaitForBalloonAsync(Vm, o.BalloonKiB, TimeSpan.FromSeconds(60));
         int lost = Check(Live.SchedulerParameter(Vm, "global_quota"), o.Quota, what + ": global_quota")
             + Check((long)balloon, (long)o.BalloonKiB, what + ": balloon KiB")
             + Check(Live.BlockIoTune(Vm, "vda", "read_bytes_sec"), o.Read, what + ": read_bytes_sec")
