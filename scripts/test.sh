@@ -34,7 +34,7 @@ run() {
 }
 
 # One project at a time: the real-VM and real-cgroup tests share the host.
-for proj in tests/*/*.Tests.csproj; do
+for proj in tests/*/*Tests.csproj; do
   name=$(basename "$proj" .csproj)
   echo "== $name"
   run "$name" "$name"
