@@ -697,11 +697,33 @@ public sealed class FaultCampaignTests : IDisposable
         Settings o = Originals;
         ulong balloon = await WaitForBalloonAsync(Vm, o.BalloonKiB, TimeSpan.FromSeconds(60));
         int lost = Check(Live.SchedulerParameter(Vm, "global_quota"), o.Quota, what + ": global_quota")
-            + Check((long)balloon, (long)o.BalloonKiB, what + ": balloon KiB")
+            + CheckBalloon((long)balloon, (long)o.BalloonKiB, what + ": balloon KiB")
             + Check(Live.BlockIoTune(Vm, "vda", "read_bytes_sec"), o.Read, what + ": read_bytes_sec")
             + Check(Live.BlockIoTune(Vm, "vda", "write_bytes_sec"), o.Write, what + ": write_bytes_sec");
         return lost;
     }
+
+    /// <summary>
+    /// The balloon is QEMU's actual size, which the guest converges to after the target is restored; a TCG guest may
+    /// keep up to <see cref="BalloonSlackKiB"/> (a few hundred pages) for a while after the target is back (seen: 1 MiB
+    /// short after 60 s on a quiet machine). Anything further off counts as lost.
+    /// </summary>
+    private int CheckBalloon(long actual, long expected, string what)
+    {
+        if (Math.Abs(actual - expected) <= BalloonSlackKiB)
+        {
+            if (actual != expected)
+            {
+                _output.WriteLine($"note: {what} is {actual}, {expected - actual} KiB short of {expected} (within the guest's convergence slack)");
+            }
+
+            return 0;
+        }
+
+        return Check(actual, expected, what);
+    }
+
+    private const long BalloonSlackKiB = 2048;
 
     private int Check(long actual, long expected, string what)
     {
