@@ -20,7 +20,7 @@ namespace ResCoin.Scheduling;
 /// the histogram <c>rescoin.period.duration</c> (s) and the counters <c>rescoin.periods</c> and
 /// <c>rescoin.period.failures</c> (tag <c>stage</c>).
 /// </remarks>
-public sealed class ResCoinController : IAsyncDisposable, IDisposable
+public sealed partial class ResCoinController : IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan s_restoreTimeout = TimeSpan.FromSeconds(30);
 
@@ -37,29 +37,20 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
     private readonly DecisionLog? _decisionLog;
     private readonly IPeriodObserver[] _observers;
 
+    private readonly VmSlotTable _slots;
+    private readonly CapacityTracker _capacity;
+
     // Options, copied at construction (later changes to the options object are not seen).
     private readonly TimeSpan _period;
+    private readonly TimeSpan _deadline;
     private readonly int _window;
-    private readonly ResourceVector _configuredCapacity;
-    private readonly ResourceVector _reserve;
     private readonly ResourceSet _resources;
-    private readonly Dictionary<string, ResourceVector> _templates;
     private readonly bool _dryRun;
-    private readonly ResourceSet _weighted;
     private readonly string _predictorName;
     private readonly string _policyName;
 
-    // VM slots: dense and stable.
-    private readonly Dictionary<VmId, int> _slotOf = [];
-    private VmId[] _slotVm = new VmId[16];
-    private long[] _slotSeen = new long[16];
-    private ResourceVector[] _slotTemplate = new ResourceVector[16];
-    private int _slotCount;
-    private int _lowestFree;
-
     private long _attempts;
-    private long _computations;
-    private ResourceSet _lastScheduled;
+    private ResourceSet _pendingRelease;
     private bool _disposed;
 
     /// <summary>Creates a controller.</summary>
@@ -95,20 +86,19 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _period = options.Period;
+        _deadline = options.PeriodDeadline ?? options.Period;
         _window = options.Window;
-        _configuredCapacity = options.Capacity.ToVector();
-        _reserve = options.Reserve.ToVector();
         _resources = options.Resources;
         _dryRun = options.DryRun;
         _predictorName = predictor.Name;
         _policyName = allocator.Name;
-        _templates = new Dictionary<string, ResourceVector>(options.Templates.Count, StringComparer.Ordinal);
+        var templates = new Dictionary<string, ResourceVector>(options.Templates.Count, StringComparer.Ordinal);
         foreach (KeyValuePair<string, ResourceAmounts> t in options.Templates)
         {
-            _templates[t.Key] = t.Value.ToVector();
+            templates[t.Key] = t.Value.ToVector();
         }
 
-        _weighted = options.WeightedResources;
+        _capacity = new CapacityTracker(options.Capacity.ToVector(), options.Reserve.ToVector(), options.Resources, options.CapacityHold, _time, _logger);
         _engine = new PeriodEngine(
             predictor,
             allocator,
@@ -116,6 +106,7 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
             throttledGrowth: options.ThrottledGrowth,
             bucketCapPeriods: options.CreditMode == CreditMode.Bucket ? options.BucketCapPeriods : double.NaN,
             weighted: options.WeightedResources);
+        _slots = new VmSlotTable(_engine, templates, _logger);
         _metrics = new ControllerMetrics(meterFactory, _last, predictor, _gate);
         List<IPeriodObserver> all = observers is null ? [] : [.. observers];
         if (!string.IsNullOrWhiteSpace(options.DecisionLogPath))
@@ -140,7 +131,8 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Runs exactly one period: sample → credits → predict → allocate → actuate, then hands the result to the observers
-    /// (the decision log among them, when set).
+    /// (the decision log among them, when set). The period has a deadline (<see cref="ResCoinOptions.PeriodDeadline"/>):
+    /// a stage still running then is cancelled and the period fails in that stage with a <see cref="TimeoutException"/>.
     /// </summary>
     /// <param name="cancellationToken">Cancels the period.</param>
     /// <returns>What happened: the failed stage and its exception (it was also logged and counted), per-stage timings.</returns>
@@ -154,68 +146,77 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         PeriodStage failed = PeriodStage.None;
         Exception? error = null;
         int vms = 0;
-
-        _snapshot.Clear();
+        CancellationToken deadline = StartDeadline(cancellationToken);
         try
         {
-            await _monitor.SampleAsync(_snapshot, cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-#pragma warning disable CA1031 // The loop must survive any monitor failure.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            Log.MonitorFailed(_logger, attempt, ex);
-            _metrics.Failed("monitor");
-            (failed, error) = (PeriodStage.Monitor, ex);
-        }
-
-        monitorTime = _time.GetElapsedTime(started);
-        if (failed == PeriodStage.None)
-        {
-            lock (_gate)
-            {
-                try
-                {
-                    Compute();
-                    vms = _last.Count;
-                }
-#pragma warning disable CA1031 // A predictor/allocator fault (or bad monitor data) skips the period, not the loop.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    Log.ComputeFailed(_logger, attempt, ex);
-                    _metrics.Failed("compute");
-                    (failed, error) = (PeriodStage.Compute, ex);
-                }
-            }
-
-            computeTime = _time.GetElapsedTime(started) - monitorTime;
-        }
-
-        if (failed == PeriodStage.None)
-        {
+            _snapshot.Clear();
             try
             {
-                await _actuator.ApplyAsync(_plan, cancellationToken).ConfigureAwait(false);
+                await _monitor.SampleAsync(_snapshot, deadline).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
                 throw;
             }
-#pragma warning disable CA1031 // The loop must survive any actuator failure.
+#pragma warning disable CA1031 // The loop must survive any monitor failure.
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                Log.ActuatorFailed(_logger, _last.Index, ex);
-                _metrics.Failed("actuate");
-                (failed, error) = (PeriodStage.Actuate, ex);
+                (failed, error) = (PeriodStage.Monitor, Failure(PeriodStage.Monitor, attempt, ex, deadline));
             }
 
-            actuateTime = _time.GetElapsedTime(started) - monitorTime - computeTime;
+            monitorTime = _time.GetElapsedTime(started);
+            if (failed == PeriodStage.None)
+            {
+                lock (_gate)
+                {
+                    try
+                    {
+                        _pendingRelease |= Compute();
+                        vms = _last.Count;
+                    }
+#pragma warning disable CA1031 // A predictor/allocator fault (or bad monitor data) skips the period, not the loop.
+                    catch (Exception ex)
+#pragma warning restore CA1031
+                    {
+                        (failed, error) = (PeriodStage.Compute, Failure(PeriodStage.Compute, attempt, ex, deadline));
+                    }
+                }
+
+                computeTime = _time.GetElapsedTime(started) - monitorTime;
+            }
+
+            if (failed == PeriodStage.None)
+            {
+                try
+                {
+                    if (_pendingRelease != ResourceSet.None)
+                    {
+                        // A capacity could not be read for longer than the hold: put every VM back before applying the
+                        // resources that can still be scheduled (the released ones are not in the plan).
+                        await _actuator.RestoreAsync(deadline).ConfigureAwait(false);
+                        _pendingRelease = ResourceSet.None;
+                    }
+
+                    await _actuator.ApplyAsync(_plan, deadline).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw;
+                }
+#pragma warning disable CA1031 // The loop must survive any actuator failure.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    (failed, error) = (PeriodStage.Actuate, Failure(PeriodStage.Actuate, _last.Index, ex, deadline));
+                }
+
+                actuateTime = _time.GetElapsedTime(started) - monitorTime - computeTime;
+            }
+        }
+        finally
+        {
+            StopDeadline();
         }
 
         TimeSpan elapsed = _time.GetElapsedTime(started);
@@ -244,47 +245,6 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         return result;
     }
 
-    /// <summary>
-    /// Runs a period now and then one per <see cref="ResCoinOptions.Period"/> (a <see cref="PeriodicTimer"/> on the
-    /// time provider) until <paramref name="cancellationToken"/> is cancelled; then restores every setting the actuator
-    /// changed (<see cref="IActuator.RestoreAsync"/>). Completes normally on cancellation.
-    /// </summary>
-    /// <param name="cancellationToken">Stops the loop.</param>
-    /// <returns>A task that completes when the loop has stopped and the settings are restored.</returns>
-    public async Task RunAsync(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Log.Started(_logger, _period, _window, _predictorName, _policyName, _resources, _dryRun);
-        try
-        {
-            using var timer = new PeriodicTimer(_period, _time);
-            do
-            {
-                await RunPeriodAsync(cancellationToken).ConfigureAwait(false);
-            }
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Normal stop.
-        }
-        finally
-        {
-            using var restoreTimeout = new CancellationTokenSource(s_restoreTimeout, _time);
-            try
-            {
-                await _actuator.RestoreAsync(restoreTimeout.Token).ConfigureAwait(false);
-                Log.Stopped(_logger, _last.Index);
-            }
-#pragma warning disable CA1031 // Reported, not thrown: the caller is stopping anyway.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.RestoreFailed(_logger, ex);
-            }
-        }
-    }
-
     /// <summary>Closes the decision log and the meter (when the controller created it).</summary>
     /// <returns>A completed task.</returns>
     public ValueTask DisposeAsync()
@@ -299,209 +259,13 @@ public sealed class ResCoinController : IAsyncDisposable, IDisposable
         if (!_disposed)
         {
             _disposed = true;
+            _deadlineLink.Dispose();
+            _deadlineSource?.Dispose();
             lock (_gate)
             {
                 _decisionLog?.Dispose();
                 _metrics.Dispose();
             }
         }
-    }
-
-    private void Compute()
-    {
-        long index = _last.Index + 1;
-
-        // Which slots this computation saw: a mark of its own, so a computation that failed half-way (its VMs marked)
-        // does not make the next one take those VMs for duplicates.
-        long mark = ++_computations;
-        HostSnapshot snapshot = _snapshot;
-
-        // Capacity and the resources that can be scheduled this period.
-        ResourceVector capacity = ResourceVector.Fill(double.NaN);
-        ResourceSet scheduled = ResourceSet.None;
-        ResourceVector host = snapshot.HostCapacity;
-        foreach (ResourceKind r in ResourceKinds.All)
-        {
-            if (!_resources.Contains(r))
-            {
-                continue;
-            }
-
-            double c = double.IsNaN(_configuredCapacity[r]) ? host[r] : _configuredCapacity[r];
-            double reserve = double.IsNaN(_reserve[r]) ? 0 : _reserve[r];
-            double effective = c - reserve;
-            if (effective > 0 && effective <= double.MaxValue)
-            {
-                capacity[r] = effective;
-                scheduled = scheduled.With(r);
-            }
-        }
-
-        if (scheduled != _lastScheduled)
-        {
-            if (scheduled != _resources)
-            {
-                Log.ResourcesChanged(_logger, scheduled, _resources);
-            }
-
-            _lastScheduled = scheduled;
-        }
-
-        // VMs: find or assign slots, copy and check usage.
-        ControllerPeriod last = _last;
-        last.EnsureCapacity(snapshot.Count);
-        Span<VmSample> samples = snapshot.Vms;
-        int n = 0;
-        for (int s = 0; s < samples.Length; s++)
-        {
-            ref VmSample sample = ref samples[s];
-            VmId id = sample.Id;
-            if (id.IsEmpty)
-            {
-                continue;
-            }
-
-            if (!_slotOf.TryGetValue(id, out int slot))
-            {
-                slot = AssignSlot(id);
-            }
-            else if (_slotSeen[slot] == mark)
-            {
-                Log.DuplicateVm(_logger, id.Name);
-                continue;
-            }
-
-            _slotSeen[slot] = mark;
-            last.VmBuffer[n] = id;
-            last.SlotBuffer[n] = slot;
-            ResourceVector usage = sample.Usage;
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                double u = usage[r];
-                if (!double.IsNaN(u) && !(u >= 0 && u <= double.MaxValue))
-                {
-                    Log.BadUsage(_logger, id.Name, ResourceKinds.Name((ResourceKind)r), u);
-                    usage[r] = double.NaN;
-                }
-            }
-
-            last.UsageBuffer[n] = usage;
-            last.LimitBuffer[n] = sample.Limit;
-            last.PressureBuffer[n] = sample.Pressure;
-            n++;
-        }
-
-        // VMs that vanished give back their slot.
-        for (int slot = 0; slot < _slotCount; slot++)
-        {
-            if (_slotSeen[slot] != mark && !_slotVm[slot].IsEmpty)
-            {
-                FreeSlot(slot);
-            }
-        }
-
-        while (_slotCount > 0 && _slotVm[_slotCount - 1].IsEmpty)
-        {
-            _slotCount--;
-        }
-
-        // Templates: configured per VM name, else the capacity split equally.
-        for (int i = 0; i < n; i++)
-        {
-            ResourceVector explicitTemplate = _slotTemplate[last.SlotBuffer[i]];
-            ResourceVector t = default;
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                double e = explicitTemplate[r];
-                t[r] = double.IsNaN(e) ? capacity[r] / n : e;
-            }
-
-            last.TemplateBuffer[i] = t;
-        }
-
-        _engine.EnsureSlots(_slotCount);
-        _engine.Run(
-            capacity,
-            scheduled,
-            _slotCount,
-            last.SlotBuffer.AsSpan(0, n),
-            last.VmBuffer.AsSpan(0, n),
-            last.TemplateBuffer.AsSpan(0, n),
-            last.UsageBuffer.AsSpan(0, n),
-            last.LimitBuffer.AsSpan(0, n),
-            last.PressureBuffer.AsSpan(0, n),
-            last.EstimateBuffer.AsSpan(0, n),
-            last.CreditBuffer.AsSpan(0, n),
-            last.CapBuffer.AsSpan(0, n),
-            last.WeightBuffer.AsSpan(0, n));
-
-        DateTimeOffset timestamp = snapshot.Timestamp == default ? _time.GetUtcNow() : snapshot.Timestamp;
-        _plan.Clear();
-        _plan.Timestamp = timestamp;
-        _plan.Period = _period;
-        _plan.Resources = scheduled;
-        _plan.DryRun = _dryRun;
-        for (int i = 0; i < n; i++)
-        {
-            // The guarantee: the template, within the cap (NaN where the resource is not scheduled).
-            ref readonly ResourceVector cap = ref last.CapBuffer[i];
-            ref readonly ResourceVector template = ref last.TemplateBuffer[i];
-            ResourceVector guarantee = default;
-            for (int r = 0; r < ResourceKinds.Count; r++)
-            {
-                double c = cap[r];
-                guarantee[r] = scheduled.Contains((ResourceKind)r) ? (c < template[r] ? c : template[r]) : double.NaN;
-            }
-
-            _plan.Add(last.VmBuffer[i], cap, last.WeightBuffer[i], guarantee, last.UsageBuffer[i]);
-        }
-
-        last.Index = index;
-        last.Timestamp = timestamp;
-        last.Capacity = capacity;
-        last.Resources = scheduled;
-        last.Count = n;
-    }
-
-    private int AssignSlot(VmId id)
-    {
-        int slot = _lowestFree;
-        while (slot < _slotCount && !_slotVm[slot].IsEmpty)
-        {
-            slot++;
-        }
-
-        if (slot >= _slotVm.Length)
-        {
-            int size = Math.Max(slot + 1, _slotVm.Length * 2);
-            Array.Resize(ref _slotVm, size);
-            Array.Resize(ref _slotSeen, size);
-            Array.Resize(ref _slotTemplate, size);
-        }
-
-        if (slot >= _slotCount)
-        {
-            _slotCount = slot + 1;
-        }
-
-        _lowestFree = slot + 1;
-        _slotVm[slot] = id;
-        _slotSeen[slot] = 0;
-        _slotTemplate[slot] = _templates.TryGetValue(id.Name, out ResourceVector t) ? t : ResourceVector.Fill(double.NaN);
-        _slotOf[id] = slot;
-        _engine.EnsureSlots(_slotCount);
-        _engine.ResetSlot(slot);
-        Log.VmAppeared(_logger, id.Name, slot);
-        return slot;
-    }
-
-    private void FreeSlot(int slot)
-    {
-        VmId id = _slotVm[slot];
-        _slotOf.Remove(id);
-        _slotVm[slot] = default;
-        _engine.ResetSlot(slot);
-        _lowestFree = Math.Min(_lowestFree, slot);
-        Log.VmVanished(_logger, id.Name, slot);
     }
 }

@@ -14,6 +14,9 @@ public sealed class ResCoinOptions
     /// <summary>The default period, in seconds (the prototype's 8 s).</summary>
     public const int DefaultPeriodSeconds = 8;
 
+    /// <summary>The default <see cref="CapacityHold"/>, in seconds.</summary>
+    public const int DefaultCapacityHoldSeconds = 30;
+
     /// <summary>The default credit window, in periods (the prototype's 10).</summary>
     public const int DefaultWindow = 10;
 
@@ -34,6 +37,21 @@ public sealed class ResCoinOptions
 
     /// <summary>The control period: the time between two samples/allocations. Greater than zero. Default 8 s.</summary>
     public TimeSpan Period { get; set; } = TimeSpan.FromSeconds(DefaultPeriodSeconds);
+
+    /// <summary>
+    /// The longest one period may take (sampling, computing and applying together). A stage still running at the
+    /// deadline is cancelled, the period counts as failed in that stage (a <see cref="TimeoutException"/> in
+    /// <see cref="PeriodResult.Error"/>) and the loop goes on with the next period. Unset (the default): the period.
+    /// </summary>
+    public TimeSpan? PeriodDeadline { get; set; }
+
+    /// <summary>
+    /// How long the last good capacity of a resource is kept when the monitor stops reporting it (a host capacity that
+    /// reads as unknown or zero). Until then the resource is scheduled on that value; after it the controller restores
+    /// every setting it changed (<see cref="IActuator.RestoreAsync"/>), so no cap stays frozen, and schedules the resource
+    /// again once its capacity can be read. Default 30 s; zero releases at the first period without a capacity.
+    /// </summary>
+    public TimeSpan CapacityHold { get; set; } = TimeSpan.FromSeconds(DefaultCapacityHoldSeconds);
 
     /// <summary>
     /// The credit window <c>k</c> of <see cref="CreditMode.SlidingWindow"/>: the number of periods of unused entitlement

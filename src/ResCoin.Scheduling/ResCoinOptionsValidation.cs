@@ -14,6 +14,7 @@ internal sealed partial class ResCoinOptionsValidator : IValidateOptions<ResCoin
 internal sealed class ResCoinOptionsCrossValidator : IValidateOptions<ResCoinOptions>
 {
     private const string P = ResCoinOptions.SectionName;
+    private static readonly TimeSpan s_maxDuration = TimeSpan.FromDays(1);
     private readonly List<string>? _predictors;
     private readonly List<string>? _policies;
 
@@ -38,6 +39,16 @@ internal sealed class ResCoinOptionsCrossValidator : IValidateOptions<ResCoinOpt
         if (options.Period <= TimeSpan.Zero)
         {
             Fail(Format($"{P}:Period must be > 0 (was {options.Period})."));
+        }
+
+        if (options.PeriodDeadline is { } deadline && !(deadline > TimeSpan.Zero && deadline <= s_maxDuration))
+        {
+            Fail(Format($"{P}:PeriodDeadline must be > 0 and at most a day (was {deadline})."));
+        }
+
+        if (!(options.CapacityHold >= TimeSpan.Zero && options.CapacityHold <= s_maxDuration))
+        {
+            Fail(Format($"{P}:CapacityHold must be between 0 and a day (was {options.CapacityHold})."));
         }
 
         if (options.Window < 1)

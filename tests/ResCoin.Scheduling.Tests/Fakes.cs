@@ -11,13 +11,22 @@ internal sealed class FakeMonitor(TimeProvider time) : IMonitor
 
     public Exception? Throw { get; set; }
 
+    /// <summary>When set, the next sample hangs until its token is cancelled (a hung libvirtd).</summary>
+    public bool Hang { get; set; }
+
     public int Calls => _calls;
 
     private int _calls;
 
-    public ValueTask SampleAsync(HostSnapshot snapshot, CancellationToken cancellationToken)
+    public async ValueTask SampleAsync(HostSnapshot snapshot, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _calls);
+        if (Hang)
+        {
+            Hang = false;
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        }
+
         if (Throw is { } ex)
         {
             Throw = null;
@@ -31,8 +40,6 @@ internal sealed class FakeMonitor(TimeProvider time) : IMonitor
             ref VmSample s = ref snapshot.Add(new VmId(vm.Key));
             s.Usage = vm.Value;
         }
-
-        return ValueTask.CompletedTask;
     }
 }
 
@@ -42,6 +49,11 @@ internal sealed class FakeActuator : IActuator
     public List<(VmId Vm, ResourceVector Allocation)[]> Plans { get; } = [];
 
     public List<bool> DryRuns { get; } = [];
+
+    public List<ResourceSet> Resources { get; } = [];
+
+    /// <summary>Plans and restores in the order they came: 'A' for an apply, 'R' for a restore.</summary>
+    public List<char> Calls { get; } = [];
 
     public int Restores => _restores;
 
@@ -67,6 +79,8 @@ internal sealed class FakeActuator : IActuator
         {
             Plans.Add(copy);
             DryRuns.Add(plan.DryRun);
+            Resources.Add(plan.Resources);
+            Calls.Add('A');
         }
 
         return ValueTask.CompletedTask;
@@ -75,6 +89,11 @@ internal sealed class FakeActuator : IActuator
     public ValueTask RestoreAsync(CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _restores);
+        lock (Plans)
+        {
+            Calls.Add('R');
+        }
+
         return ValueTask.CompletedTask;
     }
 }

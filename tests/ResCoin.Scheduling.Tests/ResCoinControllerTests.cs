@@ -228,6 +228,81 @@ public sealed class ResCoinControllerTests
     }
 
     [Fact]
+    public async Task RunPeriodAsync_CapacityUnreadable_HeldThenReleasedByRestoreThenScheduledAgain()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 1e9);
+        await using ResCoinController controller = Create(o => { o.Period = TimeSpan.FromSeconds(5); o.CapacityHold = TimeSpan.FromSeconds(12); });
+        await controller.RunPeriodAsync(default);
+
+        // The monitor stops reporting the CPU capacity: the last good value (8) is held for 12 s.
+        _monitor.HostCapacity = new ResourceVector(double.NaN, 16e9, 1e8, 1e8, 1e8, 1e8);
+        for (int i = 0; i < 2; i++)
+        {
+            _time.Advance(TimeSpan.FromSeconds(5));
+            Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
+            Assert.Equal(ResourceSet.Cpu | ResourceSet.Memory, controller.LastPeriod.Resources);
+            Assert.Equal(8, controller.LastPeriod.Capacity.Cpu);
+        }
+
+        Assert.Single(_logger.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("no usable cpu capacity", StringComparison.Ordinal));
+        Assert.Equal(0, _actuator.Restores);
+
+        // 15 s without a capacity: released. Everything the controller changed is restored once, before the plan,
+        // and the plan leaves CPU alone (no cap can stay frozen).
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
+        Assert.Equal(ResourceSet.Memory, controller.LastPeriod.Resources);
+        Assert.Equal(1, _actuator.Restores);
+        Assert.Equal(['A', 'A', 'A', 'R', 'A'], _actuator.Calls);
+        Assert.Equal(ResourceSet.Memory, _actuator.Resources[^1]);
+        Assert.Contains(_logger.Entries, e => e.Level == LogLevel.Error && e.Message.Contains("cpu capacity has been unreadable", StringComparison.Ordinal));
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await controller.RunPeriodAsync(default);
+        Assert.Equal(1, _actuator.Restores);
+        Assert.Equal(ResourceSet.Memory, controller.LastPeriod.Resources);
+
+        // Readable again: scheduled again.
+        _monitor.HostCapacity = new ResourceVector(6, 16e9, 1e8, 1e8, 1e8, 1e8);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await controller.RunPeriodAsync(default);
+        Assert.Equal(ResourceSet.Cpu | ResourceSet.Memory, controller.LastPeriod.Resources);
+        Assert.Equal(6, controller.LastPeriod.Capacity.Cpu);
+        Assert.Equal(1, _actuator.Restores);
+    }
+
+    [Fact]
+    public async Task RunPeriodAsync_MonitorHangs_PeriodAbandonedAtDeadlineAndNextPeriodRuns()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 1e9);
+        await using ResCoinController controller = Create(o => { o.Period = TimeSpan.FromSeconds(5); o.PeriodDeadline = TimeSpan.FromSeconds(3); });
+        _monitor.Hang = true;
+        ValueTask<PeriodResult> hung = controller.RunPeriodAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await Task.Delay(50);
+        Assert.False(hung.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        PeriodResult result = await hung.AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(PeriodStage.Monitor, result.FailedStage);
+        TimeoutException timeout = Assert.IsType<TimeoutException>(result.Error);
+        Assert.Contains("period deadline of 00:00:03", timeout.Message, StringComparison.Ordinal);
+        Assert.Empty(_actuator.Plans);
+
+        // The next period has a fresh deadline and runs.
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
+        Assert.Single(_actuator.Plans);
+
+        // An outer cancellation is still the caller's, not a missed deadline.
+        _monitor.Hang = true;
+        using var cts = new CancellationTokenSource();
+        ValueTask<PeriodResult> cancelled = controller.RunPeriodAsync(cts.Token);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await cancelled);
+    }
+
+    [Fact]
     public async Task RunAsync_PeriodsDrivenByTimer_RestoresOnCancel()
     {
         _monitor.Vms["a"] = new ResourceVector(1, 0);

@@ -27,6 +27,8 @@ public sealed class ResCoinOptionsValidationTests
         Assert.Equal("rescoin", o.Policy);
         Assert.Equal(HeadroomPolicy.ProportionalToTemplate, o.Headroom);
         Assert.Equal(ResourceSet.All, o.Resources);
+        Assert.Null(o.PeriodDeadline);
+        Assert.Equal(TimeSpan.FromSeconds(30), o.CapacityHold);
         ResCoinOptionsCrossValidator.ThrowIfInvalid(o);
     }
 
@@ -40,6 +42,13 @@ public sealed class ResCoinOptionsValidationTests
 
     [Fact]
     public void ZeroPeriod_NamesTheKey() => Assert.Contains("ResCoin:Period must be > 0", Fails(o => o.Period = TimeSpan.Zero), StringComparison.Ordinal);
+
+    [Fact]
+    public void BadDeadlineOrCapacityHold_NamesTheKeys()
+    {
+        Assert.Contains("ResCoin:PeriodDeadline must be > 0 and at most a day (was -00:00:01)", Fails(o => o.PeriodDeadline = TimeSpan.FromSeconds(-1)), StringComparison.Ordinal);
+        Assert.Contains("ResCoin:CapacityHold must be between 0 and a day (was 2.00:00:00)", Fails(o => o.CapacityHold = TimeSpan.FromDays(2)), StringComparison.Ordinal);
+    }
 
     [Fact]
     public void ZeroWindow_NamesTheKey() => Assert.Contains("ResCoin:Window must be >= 1", Fails(o => o.Window = 0), StringComparison.Ordinal);

@@ -42,4 +42,16 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Debug, "Period {Index}: {Count} VMs, resources {Resources}, computed in {Milliseconds} ms.")]
     public static partial void PeriodDone(ILogger logger, long index, int count, ResourceSet resources, double milliseconds);
+
+    [LoggerMessage(14, LogLevel.Warning, "The monitor reported no usable {Resource} capacity ({Reported}); keeping the last good value {Capacity} for at most {Hold}.")]
+    public static partial void CapacityHeld(ILogger logger, string resource, double reported, double capacity, TimeSpan hold);
+
+    [LoggerMessage(15, LogLevel.Error, "The {Resource} capacity has been unreadable for {Hold}: restoring every setting the controller changed, so no cap stays frozen; the resource is scheduled again once its capacity can be read.")]
+    public static partial void CapacityReleased(ILogger logger, string resource, TimeSpan hold);
+
+    [LoggerMessage(16, LogLevel.Information, "The {Resource} capacity can be read again ({Capacity}); scheduling it.")]
+    public static partial void CapacityBack(ILogger logger, string resource, double capacity);
+
+    [LoggerMessage(17, LogLevel.Error, "Period {Index}: the {Stage} stage did not finish within the period deadline of {Deadline}; the period is abandoned.")]
+    public static partial void DeadlineMissed(ILogger logger, long index, PeriodStage stage, TimeSpan deadline);
 }
