@@ -10,8 +10,10 @@ public static class ResCoinHostingServiceCollectionExtensions
 {
     /// <summary>
     /// Adds <see cref="ResCoinHostedService"/>, which runs the controller registered by <c>AddResCoin</c> for the life
-    /// of the host and restores the original settings on stop. Safe to call more than once. Call <c>UseSystemd()</c> on
-    /// the host builder to run as a systemd service (ready/stopping notifications, journal-friendly logs).
+    /// of the host and restores the original settings on stop, and the <see cref="SystemdWatchdog"/>, which feeds
+    /// systemd's watchdog while periods complete. Safe to call more than once. Call <c>UseSystemd()</c> on the host
+    /// builder to run as a <c>Type=notify</c> systemd service (ready/stopping notifications, journal-friendly logs); set
+    /// <c>WatchdogSec=</c> in the unit to turn the watchdog on.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <returns>The service collection.</returns>
@@ -19,6 +21,17 @@ public static class ResCoinHostingServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ResCoinHostedService>());
+        if (!services.Any(static d => d.ServiceType == typeof(SystemdWatchdog)))
+        {
+            services.AddSingleton(static sp => new SystemdWatchdog(
+                sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<ResCoin.Scheduling.ResCoinOptions>>(),
+                sp.GetService<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier>(),
+                sp.GetService<TimeProvider>(),
+                sp.GetService<Microsoft.Extensions.Logging.ILogger<SystemdWatchdog>>()));
+            services.AddSingleton<IHostedService>(static sp => sp.GetRequiredService<SystemdWatchdog>());
+            services.AddSingleton<ResCoin.Scheduling.IPeriodObserver>(static sp => sp.GetRequiredService<SystemdWatchdog>());
+        }
+
         return services;
     }
 
