@@ -16,10 +16,12 @@ dotnet build ResCoin.sln -c Release -warnaserror -nologo -clp:NoSummary -v q
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 status=0
+labels=()
 # run NAME LABEL [dotnet test arguments...]: runs tests/NAME, keeps its TRX and log as LABEL, shows the verdict line
 # and every failure with its message.
 run() {
   local name=$1 label=$2; shift 2
+  labels+=("$label")
   set +e
   dotnet test "tests/$name/$name.csproj" -c Release --no-build -nologo "$@" \
     --logger "trx;LogFileName=$label.trx" --results-directory "$results" > "$results/$label.log" 2>&1
@@ -47,15 +49,25 @@ DOTNET_EnableAVX=0 run ResCoin.Scheduling.Tests ResCoin.Scheduling.Tests.scalar 
 echo "== ResCoin.Prediction.Tests (scalar, DOTNET_EnableAVX=0)"
 DOTNET_EnableAVX=0 run ResCoin.Prediction.Tests ResCoin.Prediction.Tests.scalar
 
-python3 - "$results" <<'PY'
-import glob, sys, xml.etree.ElementTree as ET
+# The closing line counts what the TRX files say, per project; a project that wrote no TRX (it crashed or did not
+# build) counts as one failure, so the line never reads better than the run was.
+python3 - "$results" "${labels[@]}" <<'PY' || status=1
+import os, sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+results, labels = sys.argv[1], sys.argv[2:]
 p = f = s = 0
-for trx in glob.glob(sys.argv[1] + "/*.trx"):
-    c = ET.parse(trx).getroot().find("t:ResultSummary/t:Counters", ns)
-    if c is None: continue
-    p += int(c.get("passed", 0)); f += int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0))
-    s += int(c.get("notExecuted", 0))
+for label in labels:
+    trx = os.path.join(results, label + ".trx")
+    c = ET.parse(trx).getroot().find("t:ResultSummary/t:Counters", ns) if os.path.exists(trx) else None
+    if c is None:
+        print(f"  {label}: no test results (the project crashed or did not run): counted as 1 failed")
+        f += 1
+        continue
+    cp = int(c.get("passed", 0)); cf = int(c.get("failed", 0)) + int(c.get("error", 0)) + int(c.get("timeout", 0)) + int(c.get("aborted", 0))
+    cs = int(c.get("notExecuted", 0)) + int(c.get("inconclusive", 0))
+    print(f"  {label}: {cp} passed, {cf} failed, {cs} skipped")
+    p += cp; f += cf; s += cs
 print(f"tests: {p} passed, {f} failed, {s} skipped")
+sys.exit(1 if f else 0)
 PY
 exit $status
