@@ -22,10 +22,9 @@ namespace ResCoin.Scheduling;
 /// <para>Runs in expected O(n) per resource and allocates nothing once its scratch buffers have grown to the VM count.
 /// An instance is not thread-safe.</para>
 /// </remarks>
-public sealed class CreditAllocator : IAllocator, IColumnAllocator
+public sealed class CreditAllocator : ColumnAllocator
 {
     private readonly WaterFiller _filler = new();
-    private readonly ColumnBuffers _columns = new();
     private readonly WeightedCreditColumn _weighted;
     private double[] _claims = [];
     private double[] _weights = [];
@@ -54,7 +53,7 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
     public CreditWeighting Weighting { get; }
 
     /// <summary>The policy name, <c>rescoin</c>.</summary>
-    public string Name => Allocators.ResCoin;
+    public override string Name => Allocators.ResCoin;
 
     /// <summary>What is done with unclaimed capacity when there is no contention.</summary>
     public HeadroomPolicy Headroom { get; }
@@ -62,11 +61,11 @@ public sealed class CreditAllocator : IAllocator, IColumnAllocator
     /// <summary>The water-filler, for tests.</summary>
     internal WaterFiller Filler => _filler;
 
-    /// <inheritdoc/>
-    public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
-        => _columns.Allocate(this, input, output);
-
-    void IColumnAllocator.AllocateColumn(scoped in ColumnInput input, Span<double> caps, Span<double> weights)
+    /// <summary>One resource: weights and loose caps for a weight-arbitrated resource, water-filled caps for the others.</summary>
+    /// <param name="input">The resource's columns.</param>
+    /// <param name="caps">Receives the caps.</param>
+    /// <param name="weights">Receives the weights (NaN for a cap-only resource).</param>
+    public override void AllocateColumn(scoped in ColumnAllocationInput input, Span<double> caps, Span<double> weights)
     {
         if (input.Weighted)
         {

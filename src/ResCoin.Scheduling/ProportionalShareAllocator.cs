@@ -10,21 +10,20 @@ namespace ResCoin.Scheduling;
 /// (equally among them), and when every template is zero the split is equal.
 /// </summary>
 /// <remarks>Expected O(n) per resource, no allocation once warmed up. An instance is not thread-safe.</remarks>
-public sealed class ProportionalShareAllocator : IAllocator, IColumnAllocator
+public sealed class ProportionalShareAllocator : ColumnAllocator
 {
     private readonly WaterFiller _filler = new();
-    private readonly ColumnBuffers _columns = new();
     private double[] _claims = [];
     private double[] _weights = [];
 
     /// <summary>The policy name, <c>share</c>.</summary>
-    public string Name => Allocators.Share;
+    public override string Name => Allocators.Share;
 
-    /// <inheritdoc/>
-    public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
-        => _columns.Allocate(this, input, output);
-
-    void IColumnAllocator.AllocateColumn(scoped in ColumnInput input, Span<double> caps, Span<double> weights)
+    /// <summary>One resource: template-proportional weights and no caps for a weight-arbitrated resource, template-weighted water-filled caps for the others.</summary>
+    /// <param name="input">The resource's columns.</param>
+    /// <param name="caps">Receives the caps.</param>
+    /// <param name="weights">Receives the weights (NaN for a cap-only resource).</param>
+    public override void AllocateColumn(scoped in ColumnAllocationInput input, Span<double> caps, Span<double> weights)
     {
         int count = input.Count;
         if (input.Weighted)

@@ -7,49 +7,34 @@ namespace ResCoin.Scheduling;
 /// When the templates add up to more than the capacity they are scaled down by <c>C / sum template</c>, since the
 /// host cannot give more than it has.
 /// </summary>
-public sealed class StaticAllocator : IAllocator
+public sealed class StaticAllocator : ColumnAllocator
 {
     /// <summary>The policy name, <c>static</c>.</summary>
-    public string Name => Allocators.Static;
+    public override string Name => Allocators.Static;
 
-    /// <inheritdoc/>
-    public void Allocate(scoped in AllocationInput input, scoped in AllocationOutput output)
+    /// <summary>One resource: each VM's template (scaled down when the templates overcommit the host), never above its limit; no weights.</summary>
+    /// <param name="input">The resource's columns.</param>
+    /// <param name="caps">Receives the caps.</param>
+    /// <param name="weights">Receives NaN.</param>
+    public override void AllocateColumn(scoped in ColumnAllocationInput input, Span<double> caps, Span<double> weights)
     {
-        AllocatorGuard.CheckShape(input, output.Count);
-        Span<ResourceVector> allocations = output.Caps;
-        Span<ResourceVector> weights = output.Weights;
-        ReadOnlySpan<ResourceVector> limits = input.Limits;
-        ReadOnlySpan<ResourceVector> templates = input.Templates;
+        ReadOnlySpan<double> templates = input.Templates;
+        ReadOnlySpan<double> limits = input.Limits;
         int n = templates.Length;
-        foreach (ResourceKind r in ResourceKinds.All)
+        double sum = 0;
+        for (int i = 0; i < n; i++)
         {
-            if (!input.Resources.Contains(r))
-            {
-                continue;
-            }
-
-            double capacity = input.Capacity[r];
-            AllocatorGuard.CheckCapacity(capacity, r);
-            double sum = 0;
-            for (int i = 0; i < n; i++)
-            {
-                double tc = templates[i][r];
-                if (!(AllocatorGuard.IsNonNegativeFinite(tc) && AllocatorGuard.IsNonNegativeFinite(input.Estimates[i][r]) && double.IsFinite(input.Credits[i][r])))
-                {
-                    AllocatorGuard.ThrowInvalid(input, i, r);
-                }
-
-                sum += tc;
-            }
-
-            double scale = sum > capacity ? capacity / sum : 1;
-            for (int i = 0; i < n; i++)
-            {
-                double cap = templates[i][r] * scale;
-                double limit = limits.IsEmpty ? double.NaN : limits[i][r];
-                allocations[i][r] = limit < cap ? limit : cap;
-                weights[i][r] = double.NaN;
-            }
+            sum += templates[i];
         }
+
+        double scale = sum > input.Capacity ? input.Capacity / sum : 1;
+        for (int i = 0; i < n; i++)
+        {
+            double cap = templates[i] * scale;
+            double limit = limits[i];
+            caps[i] = limit < cap ? limit : cap;
+        }
+
+        weights[..n].Fill(double.NaN);
     }
 }

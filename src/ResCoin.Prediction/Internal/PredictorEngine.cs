@@ -18,10 +18,19 @@ internal sealed class PredictorEngine
     /// <summary>Slots per block when the model is slot-local (a few KB per array: well inside the level-1 cache).</summary>
     private const int Block = 512;
 
-    public PredictorEngine(SlotModel model, bool trackErrors = true)
+    private readonly bool _validate;
+
+    /// <param name="model">The model.</param>
+    /// <param name="trackErrors">Whether to score each estimate against the next observation.</param>
+    /// <param name="validate">
+    /// Whether to check the observations; false only where another engine checked the same span first (the adaptive
+    /// predictor's candidates).
+    /// </param>
+    public PredictorEngine(SlotModel model, bool trackErrors = true, bool validate = true)
     {
         _model = model;
         _errors = trackErrors ? new PredictionErrorTracker() : null;
+        _validate = validate;
     }
 
     public SlotModel Model => _model;
@@ -68,7 +77,7 @@ internal sealed class PredictorEngine
 
         Span<double> previous = s.Previous.AsSpan(0, n);
         Span<int> counts = s.Counts.AsSpan(0, n);
-        int bad = _errors is null ? FirstInvalid(observed) : _errors.RecordSlots(resource, observed, previous, counts);
+        int bad = _errors is not null ? _errors.RecordSlots(resource, observed, previous, counts) : _validate ? FirstInvalid(observed) : -1;
         if (bad >= 0)
         {
             ThrowBadObservation(resource, bad, observed[bad], nameof(observed));

@@ -19,8 +19,9 @@ internal sealed class TransitionModel : SlotModel
     private const double DeviationAlpha = 0.2;
     private const double StepFraction = 0.1;
 
-    // Per-slot layout: [0] running max, [1] previous value, [2] cell of the previous step + 1 (0 = none),
-    // [3, 3+Cells) median of the next relative change per cell, [3+Cells, 3+2·Cells) mean absolute deviation.
+    // Per-slot layout: [0] running max, [1] previous value, [2] cell of the previous step + 1 (0 = none), then per cell
+    // c the median of the next relative change at [3+2c] and its mean absolute deviation at [4+2c]: the two values a
+    // step updates share a cache line (the state is megabytes at 10 000 slots, so lines touched are the cost).
     private const int Width = 3 + (2 * Cells);
 
     public override int StateWidth(ResourceKind resource) => Width;
@@ -55,8 +56,8 @@ internal sealed class TransitionModel : SlotModel
             double change = counts[i] == 0 ? 0 : (x - s[1]) / scale;
             if (previousCell >= 0)
             {
-                ref double median = ref s[3 + previousCell];
-                ref double deviation = ref s[3 + Cells + previousCell];
+                ref double median = ref s[3 + (2 * previousCell)];
+                ref double deviation = ref s[4 + (2 * previousCell)];
                 double d = change - median;
                 deviation += DeviationAlpha * (Math.Abs(d) - deviation);
                 median += StepFraction * deviation * Math.Sign(d);
@@ -65,7 +66,7 @@ internal sealed class TransitionModel : SlotModel
             int cell = counts[i] == 0 ? -1 : Cell(x / scale, change);
             s[1] = x;
             s[2] = cell + 1;
-            estimates[i] = cell < 0 ? x : x + (s[3 + cell] * scale);
+            estimates[i] = cell < 0 ? x : x + (s[3 + (2 * cell)] * scale);
         }
     }
 

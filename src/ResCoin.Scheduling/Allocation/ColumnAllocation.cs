@@ -2,53 +2,10 @@ using System.Globalization;
 
 namespace ResCoin.Scheduling.Allocation;
 
-/// <summary>One resource's allocation inputs, one contiguous column per quantity (index i = VM i).</summary>
-internal readonly ref struct ColumnInput
-{
-    /// <summary>The resource.</summary>
-    public ResourceKind Resource { get; init; }
-
-    /// <summary>The capacity to divide (finite, at least 0).</summary>
-    public double Capacity { get; init; }
-
-    /// <summary>Whether the host arbitrates this resource by weight (caps may be loose, weights act).</summary>
-    public bool Weighted { get; init; }
-
-    /// <summary>Templates (finite, at least 0).</summary>
-    public ReadOnlySpan<double> Templates { get; init; }
-
-    /// <summary>Estimates (finite, at least 0).</summary>
-    public ReadOnlySpan<double> Estimates { get; init; }
-
-    /// <summary>Credits (finite).</summary>
-    public ReadOnlySpan<double> Credits { get; init; }
-
-    /// <summary>Limits (NaN: unknown, else at least 0).</summary>
-    public ReadOnlySpan<double> Limits { get; init; }
-
-    /// <summary>Last period's usage (NaN: not measured).</summary>
-    public ReadOnlySpan<double> Usage { get; init; }
-
-    /// <summary>Last period's pressure, 0 to 1 (NaN: not reported).</summary>
-    public ReadOnlySpan<double> Pressure { get; init; }
-
-    /// <summary>Last period's caps (NaN: none).</summary>
-    public ReadOnlySpan<double> PreviousCaps { get; init; }
-
-    /// <summary>The number of VMs.</summary>
-    public int Count => Templates.Length;
-}
-
-/// <summary>The column form of an allocator, the one the period engine calls: no row/column round trip.</summary>
-internal interface IColumnAllocator
-{
-    /// <summary>Fills one resource's caps and weights (NaN: none).</summary>
-    void AllocateColumn(scoped in ColumnInput input, Span<double> caps, Span<double> weights);
-}
-
 /// <summary>
 /// Runs an <see cref="IColumnAllocator"/> behind the row-oriented <see cref="IAllocator.Allocate"/>: checks and
-/// transposes the input into columns, allocates each resource, and transposes the caps and weights back.
+/// transposes the input into columns, allocates each resource, checks its output (<see cref="AllocatorGuard"/>) and
+/// transposes the caps and weights back.
 /// </summary>
 internal sealed class ColumnBuffers
 {
@@ -111,20 +68,17 @@ internal sealed class ColumnBuffers
                 continue;
             }
 
-            var column = new ColumnInput
+            var column = new ColumnAllocationInput((ResourceKind)r, capacity[r], _tc[r].AsSpan(0, n), _est[r].AsSpan(0, n), _ac[r].AsSpan(0, n))
             {
-                Resource = (ResourceKind)r,
-                Capacity = capacity[r],
                 Weighted = input.WeightedResources.Contains((ResourceKind)r),
-                Templates = _tc[r].AsSpan(0, n),
-                Estimates = _est[r].AsSpan(0, n),
-                Credits = _ac[r].AsSpan(0, n),
+                Vms = input.Vms,
                 Limits = _lim[r].AsSpan(0, n),
                 Usage = _use[r].AsSpan(0, n),
                 Pressure = _psi[r].AsSpan(0, n),
                 PreviousCaps = _prev[r].AsSpan(0, n),
             };
             allocator.AllocateColumn(column, _caps[r].AsSpan(0, n), _weights[r].AsSpan(0, n));
+            AllocatorGuard.CheckOutput(allocator, (ResourceKind)r, input.Vms, _caps[r].AsSpan(0, n), _weights[r].AsSpan(0, n));
         }
 
         if (set == (int)ResourceSet.All)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -6,7 +7,8 @@ namespace ResCoin.Scheduling.Allocation;
 /// <summary>
 /// The credit allocator's rule for a resource the host arbitrates by weight (see <see cref="CreditWeighting"/> and
 /// <c>docs/design.md</c>, "Weights and caps"): weights from credit, caps only on VMs without credit above their template
-/// while a VM with credit goes unserved. Two passes over the column, nothing allocated.
+/// while a VM with credit goes unserved. Three vectorized passes over the column (weights, the sums, the caps), nothing
+/// allocated.
 /// </summary>
 internal sealed class WeightedCreditColumn
 {
@@ -23,7 +25,7 @@ internal sealed class WeightedCreditColumn
         _capped = weighting.CappedFraction;
     }
 
-    public void Allocate(scoped in ColumnInput input, Span<double> caps, Span<double> weights)
+    public void Allocate(scoped in ColumnAllocationInput input, Span<double> caps, Span<double> weights)
     {
         int n = input.Count;
         if (n == 0)
@@ -37,34 +39,132 @@ internal sealed class WeightedCreditColumn
         weights = weights[..n];
         caps = caps[..n];
         Weights(templates, credits, capacity > 0 ? capacity / n : 0, weights);
-        caps.Fill(double.NaN);
 
-        // What the VMs with credit could not get last period, and how much the others used above their templates.
+        // One pass: what the VMs with credit could not get last period, how much the others used above their
+        // templates, and (for the held caps) what the VMs without credit were capped at above their templates.
         ReadOnlySpan<double> usage = input.Usage[..n];
         ReadOnlySpan<double> limits = input.Limits[..n];
         ReadOnlySpan<double> pressure = input.Pressure[..n];
         ReadOnlySpan<double> previous = input.PreviousCaps[..n];
-        double deficit = 0;
-        double excess = 0;
-        double bursting = 0;
-        double used = 0;
-        int held = 0;
-        for (int i = 0; i < n; i++)
+        Sums s = Scan(capacity, templates, credits, usage, limits, pressure, previous);
+        double deficit = s.Deficit;
+        double excess = s.Excess;
+        if (deficit > 0 && excess > 0)
         {
+            // Take the deficit from the VMs without credit, in proportion to what they use above their template.
+            Caps(Rule.Deficit, Math.Min(deficit, excess) / excess, 0, 0, 0, capacity, templates, credits, usage, limits, previous, caps);
+        }
+        else if (s.Bursting > 0)
+        {
+            // A VM with credit is still bursting and was served: hold the caps that made room for it, but hand what the
+            // host left idle back to the capped VMs (in proportion to their caps above template), so that caps never
+            // keep capacity idle for long.
+            double spare = capacity - s.Used;
+            bool give = spare > _unserved * capacity && s.Held > 0;
+            Caps(give ? Rule.Give : Rule.Hold, 0, spare, s.Above, s.Held, capacity, templates, credits, usage, limits, previous, caps);
+        }
+        else
+        {
+            caps.Fill(double.NaN);
+        }
+    }
+
+    private enum Rule
+    {
+        Deficit,
+        Hold,
+        Give,
+    }
+
+    private struct Sums
+    {
+        public double Deficit;
+        public double Excess;
+        public double Bursting;
+        public double Used;
+        public double Above;
+        public int Held;
+    }
+
+    /// <summary>
+    /// The sums that decide the rule. Vectorized per VM, but every sum is still added VM after VM (a VM that does not
+    /// count adds 0, which changes nothing), so the result is the same bit for bit with and without AVX.
+    /// </summary>
+    private Sums Scan(double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> credits, ReadOnlySpan<double> usage, ReadOnlySpan<double> limits, ReadOnlySpan<double> pressure, ReadOnlySpan<double> previous)
+    {
+        int n = credits.Length;
+        Sums s = default;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref double t0 = ref MemoryMarshal.GetReference(templates);
+            ref double c0 = ref MemoryMarshal.GetReference(credits);
+            ref double u0 = ref MemoryMarshal.GetReference(usage);
+            ref double l0 = ref MemoryMarshal.GetReference(limits);
+            ref double p0 = ref MemoryMarshal.GetReference(pressure);
+            ref double v0 = ref MemoryMarshal.GetReference(previous);
+            Vector256<double> zero = Vector256<double>.Zero;
+            Vector256<double> one = Vector256<double>.One;
+            Vector256<double> cap = Vector256.Create(capacity);
+            Vector256<double> capped = Vector256.Create(_capped);
+            Vector256<double> unserved = Vector256.Create(_unserved);
+            for (; i <= n - 4; i += 4)
+            {
+                Vector256<double> u = Vector256.LoadUnsafe(ref u0, (nuint)i);
+                Vector256<double> t = Vector256.LoadUnsafe(ref t0, (nuint)i);
+                Vector256<double> c = Vector256.LoadUnsafe(ref c0, (nuint)i);
+                Vector256<double> l = Vector256.LoadUnsafe(ref l0, (nuint)i);
+                Vector256<double> p = Vector256.LoadUnsafe(ref p0, (nuint)i);
+                Vector256<double> prev = Vector256.LoadUnsafe(ref v0, (nuint)i);
+                Vector256<double> measured = Vector256.GreaterThanOrEqual(u, zero);
+                Vector256<double> withCredit = Vector256.GreaterThan(c, zero);
+                Vector256<double> counted = measured & withCredit;
+                Vector256<double> limit = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(l, zero), Vector256.MinNative(l, cap), cap);
+                Vector256<double> room = limit - u;
+                Vector256<double> atCap = Vector256.GreaterThan(prev, zero) & Vector256.LessThan(prev, limit) & Vector256.GreaterThanOrEqual(u, prev * capped);
+                Vector256<double> partial = Vector256.ConditionalSelect(Vector256.LessThan(p, one), Vector256.MinNative(u * p / (one - p), room), room);
+                Vector256<double> d = Vector256.ConditionalSelect(atCap, room, partial & Vector256.GreaterThan(p, unserved));
+                Vector256<double> deficit = Vector256.MaxNative(d, zero) & counted;
+                Vector256<double> bursting = Vector256.MaxNative(u - t, zero) & counted;
+                Vector256<double> excess = (u - t) & Vector256.AndNot(measured & Vector256.GreaterThan(u, t), withCredit);
+                Vector256<double> used = u & measured;
+                Vector256<double> held = Vector256.AndNot(Vector256.GreaterThanOrEqual(prev, zero), withCredit);
+                Vector256<double> above = Vector256.MaxNative(prev - t, zero) & held;
+                for (int j = 0; j < 4; j++)
+                {
+                    s.Used += used.GetElement(j);
+                    s.Bursting += bursting.GetElement(j);
+                    s.Deficit += deficit.GetElement(j);
+                    s.Excess += excess.GetElement(j);
+                    s.Above += above.GetElement(j);
+                }
+
+                s.Held += BitOperations.PopCount(held.ExtractMostSignificantBits());
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            double prev = previous[i];
+            double t = templates[i];
+            if (credits[i] <= 0 && prev >= 0)
+            {
+                s.Above += Math.Max(prev - t, 0);
+                s.Held++;
+            }
+
             double u = usage[i];
             if (!(u >= 0))
             {
                 continue;
             }
 
-            used += u;
-            double t = templates[i];
+            s.Used += u;
             if (credits[i] > 0)
             {
-                bursting += Math.Max(u - t, 0);
+                s.Bursting += Math.Max(u - t, 0);
                 double limit = limits[i] >= 0 ? Math.Min(limits[i], capacity) : capacity;
                 double p = pressure[i];
-                double prev = previous[i];
                 double d = 0;
                 if (prev > 0 && prev < limit && u >= prev * _capped)
                 {
@@ -75,70 +175,99 @@ internal sealed class WeightedCreditColumn
                     d = p < 1 ? Math.Min(u * p / (1 - p), limit - u) : limit - u;
                 }
 
-                deficit += Math.Max(d, 0);
+                s.Deficit += Math.Max(d, 0);
             }
             else if (u > t)
             {
-                excess += u - t;
+                s.Excess += u - t;
             }
         }
 
-        if (deficit > 0 && excess > 0)
+        return s;
+    }
+
+    /// <summary>
+    /// Writes the caps of one rule (NaN for the VMs it does not cap), each at most the VM's limit and the capacity.
+    /// <see cref="Rule.Deficit"/>: VMs without credit above their template, at <c>max(t, u − f·(u − t))</c>.
+    /// <see cref="Rule.Hold"/>/<see cref="Rule.Give"/>: VMs without credit that had a cap keep it, plus their share of the
+    /// idle capacity when given back, never below their template.
+    /// </summary>
+    private static void Caps(Rule rule, double f, double spare, double above, int held, double capacity, ReadOnlySpan<double> templates, ReadOnlySpan<double> credits, ReadOnlySpan<double> usage, ReadOnlySpan<double> limits, ReadOnlySpan<double> previous, Span<double> caps)
+    {
+        int n = caps.Length;
+        int i = 0;
+        double even = held > 0 ? spare / held : 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            // Take the deficit from the VMs without credit, in proportion to what they use above their template.
-            double f = Math.Min(deficit, excess) / excess;
-            for (int i = 0; i < n; i++)
+            ref double t0 = ref MemoryMarshal.GetReference(templates);
+            ref double c0 = ref MemoryMarshal.GetReference(credits);
+            ref double u0 = ref MemoryMarshal.GetReference(usage);
+            ref double l0 = ref MemoryMarshal.GetReference(limits);
+            ref double v0 = ref MemoryMarshal.GetReference(previous);
+            ref double a0 = ref MemoryMarshal.GetReference(caps);
+            Vector256<double> zero = Vector256<double>.Zero;
+            Vector256<double> nan = Vector256.Create(double.NaN);
+            Vector256<double> cap = Vector256.Create(capacity);
+            Vector256<double> vf = Vector256.Create(f);
+            Vector256<double> vSpare = Vector256.Create(spare);
+            Vector256<double> vAbove = Vector256.Create(above);
+            Vector256<double> vEven = Vector256.Create(even);
+            for (; i <= n - 4; i += 4)
+            {
+                Vector256<double> t = Vector256.LoadUnsafe(ref t0, (nuint)i);
+                Vector256<double> noCredit = Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref c0, (nuint)i), zero);
+                Vector256<double> a;
+                Vector256<double> capped;
+                if (rule == Rule.Deficit)
+                {
+                    Vector256<double> u = Vector256.LoadUnsafe(ref u0, (nuint)i);
+                    capped = noCredit & Vector256.GreaterThan(u, t);
+                    a = Vector256.MaxNative(t, u - (vf * (u - t)));
+                }
+                else
+                {
+                    Vector256<double> prev = Vector256.LoadUnsafe(ref v0, (nuint)i);
+                    capped = noCredit & Vector256.GreaterThanOrEqual(prev, zero);
+                    Vector256<double> back = rule == Rule.Hold ? zero : above > 0 ? vSpare * Vector256.MaxNative(prev - t, zero) / vAbove : vEven;
+                    a = Vector256.MaxNative(prev + back, t);
+                }
+
+                Vector256<double> l = Vector256.LoadUnsafe(ref l0, (nuint)i);
+                a = Vector256.MinNative(Vector256.ConditionalSelect(Vector256.LessThan(l, a), l, a), cap);
+                Vector256.ConditionalSelect(capped, a, nan).StoreUnsafe(ref a0, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            double t = templates[i];
+            double c;
+            if (rule == Rule.Deficit)
             {
                 double u = usage[i];
-                double t = templates[i];
-                if (credits[i] <= 0 && u > t)
+                if (!(credits[i] <= 0 && u > t))
                 {
-                    caps[i] = Math.Max(t, u - (f * (u - t)));
+                    caps[i] = double.NaN;
+                    continue;
                 }
+
+                c = Math.Max(t, u - (f * (u - t)));
             }
-        }
-        else if (bursting > 0)
-        {
-            // A VM with credit is still bursting and was served: hold the caps that made room for it, but hand what the
-            // host left idle back to the capped VMs (in proportion to their caps above template), so that caps never
-            // keep capacity idle for long.
-            double spare = capacity - used;
-            double above = 0;
-            for (int i = 0; i < n; i++)
+            else
             {
                 double prev = previous[i];
-                if (credits[i] <= 0 && prev >= 0)
+                if (!(credits[i] <= 0 && prev >= 0))
                 {
-                    above += Math.Max(prev - templates[i], 0);
-                    held++;
+                    caps[i] = double.NaN;
+                    continue;
                 }
+
+                double back = rule == Rule.Hold ? 0 : above > 0 ? spare * Math.Max(prev - t, 0) / above : even;
+                c = Math.Max(prev + back, t);
             }
 
-            bool give = spare > _unserved * capacity && held > 0;
-            for (int i = 0; i < n; i++)
-            {
-                double prev = previous[i];
-                if (credits[i] <= 0 && prev >= 0)
-                {
-                    double t = templates[i];
-                    double back = !give ? 0 : above > 0 ? spare * Math.Max(prev - t, 0) / above : spare / held;
-                    caps[i] = Math.Max(prev + back, t);
-                }
-            }
-        }
-        else
-        {
-            return;
-        }
-
-        for (int i = 0; i < n; i++)
-        {
-            double c = caps[i];
-            if (c >= 0)
-            {
-                double l = limits[i];
-                caps[i] = Math.Min(l < c ? l : c, capacity);
-            }
+            double l = limits[i];
+            caps[i] = Math.Min(l < c ? l : c, capacity);
         }
     }
 
