@@ -69,6 +69,15 @@ internal sealed class CgroupOptionsRulesValidator : IValidateOptions<CgroupOptio
         return text is not null && Utf8Text.TryParseDevice(System.Text.Encoding.UTF8.GetBytes(text.Trim()), out major, out minor);
     }
 
+    /// <summary>The options' value, validated (<see cref="ThrowIfInvalid"/>): what the public constructors of the monitor and actuator take.</summary>
+    /// <exception cref="OptionsValidationException">The options are invalid.</exception>
+    public static CgroupOptions ValidatedValue(IOptions<CgroupOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfInvalid(options.Value);
+        return options.Value;
+    }
+
     /// <summary>Runs both validators and throws when the options are invalid (for code that does not go through DI).</summary>
     public static void ThrowIfInvalid(CgroupOptions options)
     {

@@ -27,6 +27,26 @@ public sealed class CgroupParsersTests : IDisposable
         Assert.Equal(1500000, throttled);
     }
 
+    [Theory]
+    [InlineData("max\n", true, -1, true)]
+    [InlineData("268435456\n", true, 268435456, false)]
+    [InlineData("9223372036854771712\n", false, 9223372036854771712, true)]
+    [InlineData("1152921504606846975\n", false, 1152921504606846975, false)]
+    [InlineData("268435456\n", false, 268435456, false)]
+    public void ParseMemoryLimit_V2MaxAndV1Huge_AreNoLimit(string content, bool v2, long expected, bool none)
+    {
+        long value = CgroupParsers.ParseMemoryLimit(Encoding.UTF8.GetBytes(content), "memory.limit", v2);
+        Assert.Equal(expected, value);
+        Assert.Equal(none, CgroupParsers.IsNoMemoryLimit(value));
+    }
+
+    [Fact]
+    public void ParseMemoryLimit_V1Max_Throws()
+    {
+        // v1 files never hold "max": garbage there is reported, not read as "no limit".
+        Assert.Throws<CgroupFormatException>(() => CgroupParsers.ParseMemoryLimit("max\n"u8, "memory.limit_in_bytes", v2: false));
+    }
+
     [Fact]
     public void TryGetFlatKeyed_MissingKey_ReturnsFalse()
     {

@@ -36,6 +36,22 @@ internal static class CgroupParsers
         return value;
     }
 
+    /// <summary>
+    /// The value from which a v1 memory limit means "none": v1 shows an unset limit as the largest page count times the
+    /// page size (9223372036854771712 with 4 KiB pages), never as <c>max</c>.
+    /// </summary>
+    public const long V1NoMemoryLimit = 1L << 60;
+
+    /// <summary>
+    /// A memory limit file: v2 <c>memory.max</c>/<c>memory.high</c> (a number or <c>max</c>, which is <see cref="Utf8Text.Max"/>),
+    /// v1 <c>memory.limit_in_bytes</c>/<c>memory.soft_limit_in_bytes</c> (a number). The value as read: see <see cref="IsNoMemoryLimit"/>.
+    /// </summary>
+    public static long ParseMemoryLimit(ReadOnlySpan<byte> content, string path, bool v2)
+        => v2 ? ParseIntegerOrMax(content, path) : ParseInteger(content, path);
+
+    /// <summary>Whether a value of <see cref="ParseMemoryLimit"/> means "no limit" (v2 <c>max</c>, or v1 at or above <see cref="V1NoMemoryLimit"/>).</summary>
+    public static bool IsNoMemoryLimit(long value) => value < 0 || value >= V1NoMemoryLimit;
+
     /// <summary>Formats an integer (or <c>max</c> for a negative value when <paramref name="negativeIsMax"/>) followed by a newline.</summary>
     public static int FormatInteger(long value, Span<byte> destination, bool negativeIsMax = false)
     {

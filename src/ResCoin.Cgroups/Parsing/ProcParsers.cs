@@ -15,6 +15,18 @@ internal readonly record struct ProcCpuTimes(long User, long Nice, long System, 
 /// <summary>Parsers for the /proc files the host monitor reads. Allocation-free; strict about garbage in used values.</summary>
 internal static class ProcParsers
 {
+    /// <summary>The CPU counters (<see cref="ParseStat"/>).</summary>
+    public const string StatPath = "/proc/stat";
+
+    /// <summary>The memory counters (<see cref="ParseMemInfo(ReadOnlySpan{byte}, string, out long, out long)"/>).</summary>
+    public const string MemInfoPath = "/proc/meminfo";
+
+    /// <summary>The block device counters (<see cref="DiskStatsReader"/>).</summary>
+    public const string DiskStatsPath = "/proc/diskstats";
+
+    /// <summary>The network interface counters (<see cref="NetDevReader"/>).</summary>
+    public const string NetDevPath = "/proc/net/dev";
+
     /// <summary><c>/proc/stat</c>: the aggregate <c>cpu</c> line and the number of <c>cpuN</c> lines. Other lines are ignored.</summary>
     public static void ParseStat(ReadOnlySpan<byte> content, string path, out ProcCpuTimes total, out int cpuCount)
     {

@@ -1,7 +1,7 @@
 using System.IO.Enumeration;
 using ResCoin.Cgroups.IO;
 
-namespace ResCoin.Cgroups.Detection;
+namespace ResCoin.Cgroups.Monitoring;
 
 /// <summary>Expands cgroup paths and glob patterns (<c>*</c>, <c>?</c> per segment) against a hierarchy.</summary>
 internal static class CgroupDiscovery
