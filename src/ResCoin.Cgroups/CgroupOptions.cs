@@ -32,7 +32,6 @@ public sealed class CgroupOptions
     /// unit whose <see cref="VmId"/> is its path relative to the root. Patterns are re-expanded every
     /// <see cref="RescanInterval"/>, so cgroups may come and go.
     /// </summary>
-#pragma warning disable CA2227 // Options bind collections by setter.
     public IList<string> Cgroups { get; set; } = [];
 
     /// <summary>
@@ -40,7 +39,6 @@ public sealed class CgroupOptions
     /// <c>blkio.throttle.*_bps_device</c> (v1). The allocation is applied to each listed device. Empty: disk is monitored, not actuated.
     /// </summary>
     public IList<string> Devices { get; set; } = [];
-#pragma warning restore CA2227
 
     /// <summary>Which cgroup version to use; <see cref="CgroupVersionPreference.Auto"/> detects it.</summary>
     public CgroupVersionPreference Version { get; set; } = CgroupVersionPreference.Auto;

@@ -25,9 +25,6 @@ internal sealed class CgroupLayout
     /// <summary>The cgroup2 mount point, when mounted.</summary>
     public string? UnifiedMount { get; private set; }
 
-    /// <summary>The v1 mount point of each controller ResCoin knows (cpu, cpuacct, cpuset, memory, blkio).</summary>
-    public IReadOnlyDictionary<string, string> V1Mounts => _v1;
-
     /// <summary>
     /// The hierarchy whose directories define the set of cgroups (glob patterns are expanded there):
     /// v2: the unified mount; v1: cpuacct, else cpu, else memory, else blkio.

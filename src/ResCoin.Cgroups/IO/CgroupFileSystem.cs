@@ -39,18 +39,6 @@ internal sealed class CgroupFileSystem : ICgroupFileSystem, IDisposable
     /// <summary>Whether this is a fixture tree (a root other than <c>/</c>).</summary>
     public bool IsFixture => _root.Length > 0;
 
-    /// <summary>The number of handles currently open.</summary>
-    public int CachedHandleCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _handles.Count;
-            }
-        }
-    }
-
     /// <inheritdoc/>
     public int ReadAll(string path, ref byte[] buffer)
     {

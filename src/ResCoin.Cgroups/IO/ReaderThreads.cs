@@ -131,10 +131,9 @@ internal sealed class ReaderThreads : IDisposable
                     _work(slot);
                 }
             }
-#pragma warning disable CA1031 // The work records its own errors; anything else is handed to the caller of Run.
             catch (Exception ex)
-#pragma warning restore CA1031
             {
+                // The work records its own errors; anything else is handed to the caller of Run.
                 _unexpected = ex;
             }
             finally
