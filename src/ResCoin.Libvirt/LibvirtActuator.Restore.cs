@@ -147,6 +147,7 @@ public sealed partial class LibvirtActuator
 
         ConfirmBalloons(conn, balloons, start, budget, cancellationToken);
         _devices.Clear();
+        _balloonAtRest.Clear();
         foreach ((JournalEntry e, string reason) in failures)
         {
             LogNotRestored(_logger, e.Vm.Name, e.Setting, e.OriginalValue, reason);
@@ -291,6 +292,44 @@ public sealed partial class LibvirtActuator
             LogBalloonNotConfirmed(_logger, e.Vm.Name, e.OriginalValue, "the balloon is still moving towards it");
         }
     }
+
+    /// <summary>Per VM whose balloon has no journaled original yet: QEMU's actual balloon size, seen at rest in an earlier period.</summary>
+    private readonly Dictionary<VmId, ulong> _balloonAtRest = [];
+
+    /// <summary>
+    /// Whether <paramref name="reportedKiB"/>, the balloon size libvirt reports for a VM whose balloon has no journaled
+    /// original yet, can be recorded as its original: the balloon must be at rest. libvirt's size (virDomainGetInfo, the
+    /// bulk stats' <c>balloon.current</c>) is its copy of QEMU's last BALLOON_CHANGE event, which QEMU sends at most once a
+    /// second; for up to a second after anyone changed the balloon (an administrator, the restore of a previous run) it is
+    /// a size the balloon passed through, and a restore to it would leave the VM short of memory for good. At rest means:
+    /// QEMU's actual size (virDomainMemoryStats' ACTUAL_BALLOON, from <c>query-balloon</c>) equals libvirt's, and equals
+    /// the actual size this actuator saw in an earlier period. Otherwise the balloon is left alone this period.
+    /// </summary>
+    private bool TryReadBalloonOriginal(DomainHandle dom, VmId vm, ulong reportedKiB)
+    {
+        ulong actual = LibvirtApi.GetActualBalloonKiB(dom, vm.Name, 0);
+        bool seen = _balloonAtRest.Remove(vm, out ulong before);
+        if (actual == 0 || actual != reportedKiB)
+        {
+            LogBalloonMoving(_logger, vm.Name, reportedKiB, actual);
+            return false;
+        }
+
+        if (seen && before == actual)
+        {
+            return true;
+        }
+
+        if (_balloonAtRest.Count >= MaxBalloonSightings)
+        {
+            _balloonAtRest.Clear(); // VMs that went away without a change; the others are seen again next period
+        }
+
+        _balloonAtRest[vm] = actual;
+        return false;
+    }
+
+    private const int MaxBalloonSightings = 65_536;
 
     /// <summary>How long a stop waits for restored balloons to reach their original size before leaving them journaled.</summary>
     private static readonly TimeSpan s_balloonSettleTime = TimeSpan.FromSeconds(10);
@@ -444,6 +483,9 @@ public sealed partial class LibvirtActuator
 
     [LoggerMessage(EventId = 35, Level = LogLevel.Warning, Message = "VM {Vm}: the balloon was set back to {Value} KiB but has not reached it yet; the original stays in the journal and is restored again at the next start: {Error}")]
     private static partial void LogBalloonNotConfirmed(ILogger logger, string vm, string value, string error);
+
+    [LoggerMessage(EventId = 36, Level = LogLevel.Debug, Message = "VM {Vm}: the balloon is not at rest (libvirt reports {Reported} KiB, QEMU's actual size is {Actual} KiB); its original is recorded, and the balloon changed, once it is")]
+    private static partial void LogBalloonMoving(ILogger logger, string vm, ulong reported, ulong actual);
 
     [LoggerMessage(EventId = 34, Level = LogLevel.Error, Message = "VM {Vm}: libvirtd does not answer; {Remaining} more VMs wait for the next period: {Error}")]
     private static partial void LogLibvirtHung(ILogger logger, string vm, int remaining, string error);

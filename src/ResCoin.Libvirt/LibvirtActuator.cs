@@ -312,6 +312,11 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             return;
         }
 
+        if (!_journal.TryGetOriginal(vm, MemoryBalloon, out _) && !TryReadBalloonOriginal(dom, vm, currentKib))
+        {
+            return; // the balloon is moving: its original is read once it is at rest
+        }
+
         _journal.TryRecordOriginal(vm, MemoryBalloon, Format((long)currentKib));
         LibvirtApi.SetMemory(dom, vm.Name, kib);
         LogApplied(_logger, vm.Name, "balloon KiB", (long)currentKib, (long)kib);
