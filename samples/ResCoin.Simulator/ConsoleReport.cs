@@ -37,7 +37,7 @@ internal static class ConsoleReport
 
     public static string CreditText(SimulatorSettings settings)
         => settings.Credit == Scheduling.CreditMode.Bucket
-            ? string.Create(CultureInfo.InvariantCulture, $"bucket of {settings.BucketCapPeriods} periods of template")
+            ? string.Create(CultureInfo.InvariantCulture, $"bucket of {settings.BucketCapPeriods} periods of template, weight boost up to {settings.Weighting.MaxBoost}x (x2 per {settings.Weighting.CreditPeriods} periods of template)")
             : string.Create(CultureInfo.InvariantCulture, $"sliding window of {settings.Window} periods");
 
     public static string GroupsText(SimulationScenario scenario)

@@ -108,6 +108,8 @@ public static class JsonReport
 
         w.WriteString("credit", settings.Credit == Scheduling.CreditMode.Bucket ? "bucket" : "window");
         w.WriteNumber("bucketCapPeriods", settings.BucketCapPeriods);
+        w.WriteNumber("maxBoost", settings.Weighting.MaxBoost);
+        w.WriteNumber("creditPeriods", settings.Weighting.CreditPeriods);
         w.WriteNumber("window", settings.Window);
         w.WriteNumber("burstLookback", SimulatedHost.DefaultBurstLookback);
         w.WriteString("policyPredictor", settings.PolicyPredictor);

@@ -22,6 +22,8 @@ public static class SimulatorApp
     private static readonly Option<double> s_capacityFraction = new("--capacity-fraction") { Description = "Host capacity per resource = F x sum over VMs of the VM's 95th-percentile demand (traces and the built-in scenario; a scenario file states its capacity).", HelpName = "F", DefaultValueFactory = _ => SimulatorSettings.DefaultCapacityFraction };
     private static readonly Option<string> s_credit = new("--credit") { Description = "How credit is kept: bucket (accrues template - usage, capped at --bucket-cap periods of template) or window (sum over the last --window periods).", HelpName = "bucket|window", DefaultValueFactory = _ => "bucket" };
     private static readonly Option<double> s_bucketCap = new("--bucket-cap") { Description = "Credit bucket size, in periods of template.", HelpName = "P", DefaultValueFactory = _ => ResCoinOptions.DefaultBucketCapPeriods };
+    private static readonly Option<double> s_maxBoost = new("--max-boost") { Description = "The most credit can raise a VM's weight, as a factor (ResCoin:Weighting:MaxBoost; 1 turns credit weighting off).", HelpName = "X", DefaultValueFactory = _ => CreditWeighting.DefaultMaxBoost };
+    private static readonly Option<double> s_creditPeriods = new("--credit-periods") { Description = "Credit worth this many periods of template doubles a weight (ResCoin:Weighting:CreditPeriods).", HelpName = "P", DefaultValueFactory = _ => CreditWeighting.DefaultCreditPeriods };
     private static readonly Option<int> s_window = new("--window") { Description = "Credit window, in periods (with --credit window).", HelpName = "K", DefaultValueFactory = _ => ResCoinOptions.DefaultWindow };
     private static readonly Option<string?> s_policies = new("--policies") { Description = "Comma-separated policies to compare (default: rescoin,none,static,share,drf).", HelpName = "a,b" };
     private static readonly Option<string?> s_predictors = new("--predictors") { Description = "Comma-separated predictors to score (default: last,ewma,holt,fastslow,percentile,adaptive; also: oracle). The first one given is also the predictor every policy runs with (default: " + ResCoinOptions.DefaultPredictor + ").", HelpName = "a,b" };
@@ -128,7 +130,7 @@ public static class SimulatorApp
     {
         var root = new RootCommand("ResCoin simulator: runs the real ResCoin controller against a simulated host for every policy and predictor, prints a comparison and writes an HTML report with charts.")
         {
-            s_trace, s_scenario, s_vms, s_periods, s_capacityFraction, s_credit, s_bucketCap, s_window, s_policies, s_predictors, s_seed, s_json, s_out,
+            s_trace, s_scenario, s_vms, s_periods, s_capacityFraction, s_credit, s_bucketCap, s_maxBoost, s_creditPeriods, s_window, s_policies, s_predictors, s_seed, s_json, s_out,
         };
         root.SetAction(_ => 0);
         return root;
@@ -189,6 +191,20 @@ public static class SimulatorApp
             throw new UserErrorException($"--bucket-cap: must be between 0 and 10000000 periods (was {bucketCap.ToString(CultureInfo.InvariantCulture)})");
         }
 
+        double maxBoost = parse.GetValue(s_maxBoost);
+        if (!(maxBoost >= 1 && maxBoost <= 1000))
+        {
+            throw new UserErrorException($"--max-boost: must be between 1 and 1000 (was {maxBoost.ToString(CultureInfo.InvariantCulture)})");
+        }
+
+        double creditPeriods = parse.GetValue(s_creditPeriods);
+        if (!(creditPeriods > 0 && creditPeriods <= 1e9))
+        {
+            throw new UserErrorException($"--credit-periods: must be above 0 and at most 1e9 (was {creditPeriods.ToString(CultureInfo.InvariantCulture)})");
+        }
+
+        var weighting = new CreditWeighting { MaxBoost = maxBoost, CreditPeriods = creditPeriods };
+
         int? vms = parse.GetValue(s_vms);
         if (vms is < 1)
         {
@@ -236,6 +252,7 @@ public static class SimulatorApp
             Scenario = scenario,
             Credit = credit,
             BucketCapPeriods = bucketCap,
+            Weighting = weighting,
             Vms = vms,
             Periods = periods,
             CapacityFraction = fraction,

@@ -47,6 +47,9 @@ public sealed record SimulatorSettings
     /// <summary>The credit bucket's size, in periods of template.</summary>
     public double BucketCapPeriods { get; init; } = ResCoinOptions.DefaultBucketCapPeriods;
 
+    /// <summary>How credit turns into weights (the <c>rescoin</c> policy).</summary>
+    public CreditWeighting Weighting { get; init; } = new();
+
     /// <summary>The policies to compare.</summary>
     public IReadOnlyList<string> Policies { get; init; } = [];
 
@@ -73,5 +76,6 @@ public sealed record SimulatorSettings
         options.Window = Window;
         options.CreditMode = Credit;
         options.BucketCapPeriods = BucketCapPeriods;
+        options.Weighting = Weighting;
     }
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Security;
 using System.Text;
 using ResCoin.Libvirt.Native;
+using ResCoin.Scheduling;
 using ResCoin.Testing;
 using Xunit.Abstractions;
 
@@ -42,15 +43,14 @@ public sealed class BurstTests(ITestOutputHelper output)
     private const double ReserveCores = 0.25;
 
     /// <summary>
-    /// <c>ResCoin:Weighting:MaxBoost</c> and <c>CreditPeriods</c> in the rescoin-host configuration (the most credit
-    /// raises a weight; credit worth this many periods of template doubles it). The library's defaults (1.866, 30) gave
-    /// the burster 0.68 cores (0.75x its no-controller work); MaxBoost 8 alone 0.81 cores (1.18x): its 45 s of idle
-    /// credit reached a weight of 2.4 only. Overridden by RESCOIN_BURST_MAXBOOST / RESCOIN_BURST_CREDITPERIODS
-    /// ("default" = the library's).
+    /// <c>ResCoin:Weighting:MaxBoost</c> and <c>CreditPeriods</c>: what rescoin-host ships (its appsettings.json: 8 and
+    /// 10) unless RESCOIN_BURST_MAXBOOST / RESCOIN_BURST_CREDITPERIODS say otherwise ("library" = the library's own
+    /// 1.866 and 30, which gave the burster 0.68 cores, 0.75x its no-controller work: its vCPU thread shares a core with
+    /// a hog's, and a boost b gives it b / (b + 1) of that core; docs/design.md, "Weights and caps").
     /// </summary>
-    private static readonly string MaxBoost = Environment.GetEnvironmentVariable("RESCOIN_BURST_MAXBOOST") ?? "8";
+    private static readonly string MaxBoost = Environment.GetEnvironmentVariable("RESCOIN_BURST_MAXBOOST") ?? "default";
 
-    private static readonly string CreditPeriods = Environment.GetEnvironmentVariable("RESCOIN_BURST_CREDITPERIODS") ?? "10";
+    private static readonly string CreditPeriods = Environment.GetEnvironmentVariable("RESCOIN_BURST_CREDITPERIODS") ?? "default";
 
     private readonly string _tag = Guid.NewGuid().ToString("N")[..6];
     private readonly StringBuilder _report = new();
@@ -282,11 +282,13 @@ public sealed class BurstTests(ITestOutputHelper output)
             """);
         string path = Path.Combine(dir, "rescoin-host.json");
         File.WriteAllText(path, json);
-        Note($"rescoin-host configuration: period 1 s, CPU only, reserve {ReserveCores} core, template {t} cores each, MaxBoost {MaxBoost}, CreditPeriods {CreditPeriods}");
+        Note($"rescoin-host configuration: period 1 s, CPU only, reserve {ReserveCores} core, template {t} cores each, MaxBoost {(MaxBoost == "default" ? "as shipped (appsettings.json)" : MaxBoost)}, CreditPeriods {(CreditPeriods == "default" ? "as shipped" : CreditPeriods)}");
         return path;
 
         static string Setting(string key, string value)
-            => value == "default" ? string.Empty : $"\"{key}\": {double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)}, ";
+            => value == "default" ? string.Empty
+            : value == "library" ? $"\"{key}\": {(key == "MaxBoost" ? CreditWeighting.DefaultMaxBoost : CreditWeighting.DefaultCreditPeriods).ToString(CultureInfo.InvariantCulture)}, "
+            : $"\"{key}\": {double.Parse(value, NumberStyles.Float, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)}, ";
     }
 
     private static void SetShares(string vm, long shares)
@@ -746,7 +748,7 @@ public sealed class BurstTests(ITestOutputHelper output)
         public HostProcess(string dll, string config, string journal)
         {
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { "exec", dll, "--config", config, "--period", "1", "--journal", journal, "--metrics", "none" })
+            foreach (string a in new[] { "exec", dll, "--config", config, "--period", "1", "--journal", journal, "--metrics", "none", "--report", "vms" })
             {
                 psi.ArgumentList.Add(a);
             }

@@ -257,6 +257,8 @@ public sealed class SimulatorEndToEndTests : IDisposable
     [InlineData("--predictors", "magic", "--predictors")]
     [InlineData("--credit", "forever", "--credit")]
     [InlineData("--bucket-cap", "-1", "--bucket-cap")]
+    [InlineData("--max-boost", "0.5", "--max-boost: must be between 1 and 1000")]
+    [InlineData("--credit-periods", "0", "--credit-periods: must be above 0")]
     [InlineData("--scenario", "no-such-file.json", "--scenario: file not found")]
     public async Task BadOptionValue_OneLineErrorNamingTheOption(string option, string value, string expected)
     {
@@ -264,6 +266,32 @@ public sealed class SimulatorEndToEndTests : IDisposable
 
         Assert.Equal(SimulatorApp.UserErrorExitCode, code);
         AssertOneLineError(stderr, expected);
+    }
+
+    [Fact]
+    public async Task MaxBoost_OneTurnsCreditWeightingOff_BurstsServedWorse()
+    {
+        string scenario = Out("bursty-vs-hogs.json");
+        await File.WriteAllTextAsync(scenario, Simulator.Evaluation.ReadShippedScenario("bursty-vs-hogs.json"));
+        async Task<(double Mean, double P5, JsonElement Scenario)> Bursts(string maxBoost)
+        {
+            string json = Out($"boost-{maxBoost}.json");
+            var (code, _, stderr) = await Run("--scenario", scenario, "--periods", "600", "--policies", "rescoin", "--predictors", "adaptive", "--max-boost", maxBoost, "--json", json, "--out", Out("boost-" + maxBoost));
+            Assert.True(code == 0, stderr);
+            using JsonDocument doc = JsonDocument.Parse(await File.ReadAllTextAsync(json));
+            JsonElement cpu = doc.RootElement.GetProperty("policies")[0].GetProperty("resources").GetProperty("cpu");
+            return (cpu.GetProperty("burstSatisfaction").GetDouble(), cpu.GetProperty("burstSatisfactionP5").GetDouble(), doc.RootElement.GetProperty("scenario").Clone());
+        }
+
+        var off = await Bursts("1");
+        var on = await Bursts("1.866");
+        Assert.Equal(1, off.Scenario.GetProperty("maxBoost").GetDouble());
+        Assert.Equal(1.866, on.Scenario.GetProperty("maxBoost").GetDouble());
+        Assert.Equal(30, on.Scenario.GetProperty("creditPeriods").GetDouble());
+
+        // Credit that raises no weight leaves the bursting VMs to the caps alone: their worst bursts are served less.
+        Assert.True(on.P5 > off.P5 + 0.1, $"p5 with boost {on.P5}, without {off.P5}");
+        Assert.True(on.Mean > off.Mean, $"mean with boost {on.Mean}, without {off.Mean}");
     }
 
     [Fact]
@@ -317,7 +345,7 @@ public sealed class SimulatorEndToEndTests : IDisposable
     {
         var (code, stdout, _) = await Run("--help");
         Assert.Equal(0, code);
-        foreach (string o in new[] { "--trace", "--scenario", "--vms", "--periods", "--capacity-fraction", "--credit", "--bucket-cap", "--window", "--policies", "--predictors", "--seed", "--json", "--out" })
+        foreach (string o in new[] { "--trace", "--scenario", "--vms", "--periods", "--capacity-fraction", "--credit", "--bucket-cap", "--max-boost", "--credit-periods", "--window", "--policies", "--predictors", "--seed", "--json", "--out" })
         {
             Assert.Contains(o, stdout, StringComparison.Ordinal);
         }
