@@ -8,7 +8,7 @@ namespace ResCoin.Libvirt.Tests;
 /// <summary>
 /// The child process of the fault campaign (<see cref="FaultCampaignTests"/>):
 /// <c>dotnet exec ResCoin.Libvirt.Tests.dll fault-helper URI JOURNAL VM POINT N</c> applies one plan to the VM (CPU cap,
-/// balloon shrink, disk read and write caps), prints <c>applied</c>, restores, prints <c>restored</c> and exits 0, unless
+/// balloon shrink, disk read and write caps) in as many periods as it takes, prints <c>applied</c>, restores, prints <c>restored</c> and exits 0, unless
 /// it kills itself with SIGKILL at the N-th passage of POINT:
 /// <list type="bullet">
 /// <item><c>temp-written</c>: a journal temporary file is written and fsynced, not yet renamed over the journal;</item>
@@ -40,6 +40,28 @@ internal static class FaultHelper
         CallTimeoutSeconds = 10,
     };
 
+    /// <summary>The settings <see cref="Plan"/> changes on the campaign's guest: CPU quota, balloon, disk read and write caps.</summary>
+    public const int PlannedSettings = 4;
+
+    /// <summary>
+    /// Applies <see cref="Plan"/> period after period (0.3 s apart, at most 20) until all four settings are changed, as a
+    /// daemon does: the balloon is changed only once it is at rest (its original read then), which takes a second period,
+    /// more when it was still moving from an earlier change.
+    /// </summary>
+    public static async Task ApplyUntilJournaledAsync(LibvirtActuator actuator, string vm)
+    {
+        for (int period = 0; period < 20; period++)
+        {
+            await actuator.ApplyAsync(Plan(vm), default);
+            if (actuator.JournaledSettings >= PlannedSettings)
+            {
+                return;
+            }
+
+            await Task.Delay(300);
+        }
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         if (args.Length != 6)
@@ -64,7 +86,7 @@ internal static class FaultHelper
         LibvirtApi.AfterSet = _ => Passage("set");
         using var actuator = new LibvirtActuator(Options(args[1], args[2]));
         actuator.FaultHook = at => Passage(at.StartsWith("restored:", StringComparison.Ordinal) ? "restored" : at);
-        await actuator.ApplyAsync(Plan(args[3]), default);
+        await ApplyUntilJournaledAsync(actuator, args[3]);
         Console.WriteLine("applied " + actuator.JournaledSettings.ToString(CultureInfo.InvariantCulture));
         if (point == "hold")
         {
