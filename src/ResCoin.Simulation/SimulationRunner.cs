@@ -131,9 +131,8 @@ public static class SimulationRunner
             Capacity = ResourceAmounts.FromVector(scenario.Capacity),
             Resources = scenario.Resources,
             Headroom = options.Headroom,
-            // The controller uses the predictor instance it is given; the option only has to name a registered
-            // predictor to pass validation (the simulator's "oracle" is not in the registry).
-            Predictor = IsRegistered(predictor.Name) ? predictor.Name : ResCoinOptions.DefaultPredictor,
+            // The controller runs the predictor instance it is given (names are checked only when resolved by name).
+            Predictor = predictor.Name,
             Policy = policy,
         };
         VmId[] ids = scenario.VmIds.ToArray();
@@ -149,45 +148,18 @@ public static class SimulationRunner
         var host = new SimulatedHost(scenario, clock, controllerOptions.WeightedResources, options.BurstLookback);
         int[] record = [.. options.RecordVms];
         int periods = scenario.Periods;
-        double[][] demand = NewSeries(record.Length, periods);
-        double[][] served = NewSeries(record.Length, periods);
-        double[][] cap = NewSeries(record.Length, periods);
-        double[][] weight = NewSeries(record.Length, periods);
-        double[][] credit = NewSeries(record.Length, periods);
-        double[][] jain = NewSeries(ResourceKinds.Count, periods);
+        var recorder = new PeriodRecorder(scenario, host, ids, record);
         long started = TimeProvider.System.GetTimestamp();
-        var controller = new ResCoinController(host, predictor, allocator, host, controllerOptions, clock);
+        var controller = new ResCoinController(host, predictor, allocator, host, controllerOptions, clock, observers: [recorder]);
         await using (controller.ConfigureAwait(false))
         {
             int pending = 0;
             for (int t = 0; t < periods; t++)
             {
-                for (int k = 0; k < record.Length; k++)
-                {
-                    cap[k][t] = host.Caps[record[k]].Cpu;
-                    weight[k][t] = host.Weights[record[k]].Cpu;
-                    demand[k][t] = scenario.Vms[record[k]].GetDemand(ResourceKind.Cpu)[t];
-                }
-
                 PeriodResult result = await controller.RunPeriodAsync(cancellationToken).ConfigureAwait(false);
                 if (!result.Succeeded)
                 {
                     throw new InvalidOperationException($"Policy '{policy}', period {t}: the controller's {result.FailedStage.ToString().ToLowerInvariant()} stage failed: {result.Error?.Message ?? "no detail"}", result.Error);
-                }
-
-                ControllerPeriod last = controller.LastPeriod;
-                ReadOnlySpan<VmId> vms = last.Vms;
-                for (int k = 0; k < record.Length; k++)
-                {
-                    served[k][t] = host.LastServed[record[k]].Cpu;
-                    int at = record[k] < vms.Length && vms[record[k]] == ids[record[k]] ? record[k] : last.IndexOf(ids[record[k]]);
-                    credit[k][t] = at >= 0 ? last.Credits[at].Cpu : double.NaN;
-                }
-
-                ResourceVector j = host.LastJain;
-                for (int r = 0; r < ResourceKinds.Count; r++)
-                {
-                    jain[r][t] = j[r];
                 }
 
                 clock.Advance(scenario.Period);
@@ -205,30 +177,6 @@ public static class SimulationRunner
         }
 
         TimeSpan elapsed = TimeProvider.System.GetElapsedTime(started);
-        return new PolicyRun(allocator.Name, predictor.Name, host.GetMetrics(), elapsed, record, demand, served, cap, weight, credit, jain);
-    }
-
-    private static bool IsRegistered(string name)
-    {
-        foreach (string n in Prediction.Predictors.Names)
-        {
-            if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static double[][] NewSeries(int count, int length)
-    {
-        var s = new double[count][];
-        for (int i = 0; i < count; i++)
-        {
-            s[i] = new double[length];
-        }
-
-        return s;
+        return new PolicyRun(allocator.Name, predictor.Name, host.GetMetrics(), elapsed, record, recorder.Demand, recorder.Served, recorder.Cap, recorder.Weight, recorder.Credit, recorder.Jain);
     }
 }
