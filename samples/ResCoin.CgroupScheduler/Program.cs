@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using ResCoin;
@@ -65,7 +64,7 @@ root.SetAction(async (parse, cancellationToken) =>
             .UseSystemd()
             .ConfigureServices(services =>
             {
-                services.AddResCoin(o =>
+                IResCoinBuilder rescoin = services.AddResCoin(o =>
                 {
                     o.Period = TimeSpan.FromSeconds(seconds);
                     o.DryRun = parse.GetValue(dryRun);
@@ -91,8 +90,8 @@ root.SetAction(async (parse, cancellationToken) =>
                 });
                 if (!parse.GetValue(quiet))
                 {
-                    services.Replace(ServiceDescriptor.Singleton<IActuator>(sp => new PrintingActuator(
-                        sp.GetRequiredService<CgroupActuator>(), Console.Out, () => sp.GetRequiredService<ResCoinController>().LastPeriod)));
+                    // One line per cgroup and period: what the controller decided (see ConsolePeriodObserver).
+                    rescoin.AddObserver<ConsolePeriodObserver>();
                 }
 
                 services.AddResCoinHostedService();
