@@ -16,9 +16,9 @@ public sealed partial class LibvirtActuator
 {
     private readonly Dictionary<VmId, CpuState> _cpu = [];
 
-    private void ApplyCpu(DomainHandle dom, VmId vm, double cores, double weight, int vcpus, bool dryRun)
+    private void ApplyCpu(DomainHandle dom, VmId vm, uint domainId, double cores, double weight, int vcpus, bool dryRun)
     {
-        CpuState s = GetCpuState(dom, vm);
+        CpuState s = GetCpuState(dom, vm, domainId);
         ApplyCpuCap(dom, vm, s, cores, vcpus, dryRun);
         ApplyCpuWeight(dom, vm, s, weight, dryRun);
     }
@@ -27,9 +27,8 @@ public sealed partial class LibvirtActuator
     /// The cached scheduler settings of a VM, read from libvirt when the VM is new, was restarted (new domain id), or
     /// the journal no longer matches what the cache says this actuator changed (a restore ran).
     /// </summary>
-    private CpuState GetCpuState(DomainHandle dom, VmId vm)
+    private CpuState GetCpuState(DomainHandle dom, VmId vm, uint id)
     {
-        uint id = NativeMethods.virDomainGetID(dom.DangerousGetHandle());
         if (_cpu.TryGetValue(vm, out CpuState? s) && s.DomainId == id
             && s.QuotaChanged == _journal.TryGetOriginal(vm, s.QuotaSetting, out _)
             && s.SharesChanged == _journal.TryGetOriginal(vm, CpuShares, out _))
@@ -137,7 +136,8 @@ public sealed partial class LibvirtActuator
         }
 
         long next = KernelWeights.ToCpuShares(weight);
-        if (next == s.Shares || Math.Abs(next - s.Shares) <= _options.DeadBandFraction * s.Shares)
+        double deadBand = double.IsNaN(_options.WeightDeadBandFraction) ? _options.DeadBandFraction : _options.WeightDeadBandFraction;
+        if (next == s.Shares || Math.Abs(next - s.Shares) <= deadBand * s.Shares)
         {
             return;
         }

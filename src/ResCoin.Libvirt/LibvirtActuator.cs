@@ -1,4 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -32,6 +34,10 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
     private readonly Dictionary<VmId, DeviceCache> _devices = [];
     private readonly Lock _lock = new();
     private readonly TimeProvider _time;
+    private readonly DomainFacts? _facts;
+    private readonly Dictionary<VmId, KnownDomain> _known = [];
+    private DateTimeOffset _planTimestamp;
+    private int _knownGeneration = -1;
     private bool _leftoversChecked;
 
     /// <summary>Creates an actuator; opens (and loads) the journal, connects on first use.</summary>
@@ -39,8 +45,15 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
     /// <param name="timeProvider">The clock (for reconnection back-off).</param>
     /// <param name="logger">The logger.</param>
     public LibvirtActuator(LibvirtOptions options, TimeProvider? timeProvider = null, ILogger<LibvirtActuator>? logger = null)
+        : this(options, timeProvider, logger, null)
+    {
+    }
+
+    /// <summary>Creates an actuator that takes each VM's domain id, vCPUs and balloon from the monitor's last sample.</summary>
+    internal LibvirtActuator(LibvirtOptions options, TimeProvider? timeProvider, ILogger<LibvirtActuator>? logger, DomainFacts? facts)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _facts = facts;
         LibvirtOptionsValidator.ThrowIfInvalid(options);
         _options = options;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -72,6 +85,14 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         {
             bool dryRun = plan.DryRun;
             ConnectionHandle conn = _connection.Acquire();
+            _planTimestamp = plan.Timestamp;
+            if (_knownGeneration != _connection.Generation)
+            {
+                // Domain handles belong to the connection they were looked up on.
+                ForgetKnownDomains();
+                _knownGeneration = _connection.Generation;
+            }
+
             if (!_leftoversChecked)
             {
                 _leftoversChecked = true;
@@ -106,6 +127,7 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             if (!_connection.Gate.IsStuck)
             {
                 ForgetVanishedCpuStates(vms);
+                ForgetVanishedDomains(vms);
             }
         }
 
@@ -147,6 +169,14 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
     /// <summary>Closes the connection and releases the journal's instance lock (does not restore: call <see cref="RestoreAsync"/> first).</summary>
     public void Dispose()
     {
+        lock (_lock)
+        {
+            if (!_connection.Gate.IsStuck)
+            {
+                ForgetKnownDomains();
+            }
+        }
+
         _connection.Dispose();
         _journal.Dispose();
     }
@@ -154,6 +184,21 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
     private void ApplyVm(ConnectionHandle conn, VmId vm, in ResourceVector allocation, in ResourceVector weight, in ResourceVector usage, ResourceSet resources, bool dryRun)
     {
         string name = vm.Name;
+        ResourceVector alloc = allocation;
+        double cpuWeight = weight.Cpu;
+        double used = usage.Memory;
+        if (TryGetKnownDomain(conn, vm, resources, out DomainHandle? known, out DomainInfo knownInfo, out uint knownId))
+        {
+            // The monitor's sample of this period said what GetInfo would: no lookup, no GetInfo.
+            if (!ApplyVm(conn, known, vm, knownId, knownInfo, alloc, cpuWeight, used, resources, dryRun))
+            {
+                // A failure (the VM gone, a journal write failed): look the VM up again next period.
+                ForgetKnownDomain(vm);
+            }
+
+            return;
+        }
+
         DomainHandle dom;
         try
         {
@@ -176,9 +221,6 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             throw;
         }
 
-        ResourceVector alloc = allocation;
-        double cpuWeight = weight.Cpu;
-        double used = usage.Memory;
         using (dom)
         {
             DomainInfo info;
@@ -197,51 +239,61 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
                 return;
             }
 
-            VmId id = vm;
-            if (resources.Contains(ResourceKind.Cpu) && !Guard(conn, name, "cpu", () => ApplyCpu(dom, id, alloc.Cpu, cpuWeight, info.VirtCpus, dryRun)))
-            {
-                return;
-            }
+            _ = ApplyVm(conn, dom, vm, NativeMethods.virDomainGetID(dom.DangerousGetHandle()), info, alloc, cpuWeight, used, resources, dryRun);
+        }
+    }
 
-            if (resources.Contains(ResourceKind.Memory))
+    /// <summary>Applies one VM's plan to a running domain whose facts are known; false when a resource failed in a way that stops the VM's period.</summary>
+    private bool ApplyVm(ConnectionHandle conn, DomainHandle dom, VmId vm, uint domainId, DomainInfo info, ResourceVector alloc, double cpuWeight, double used, ResourceSet resources, bool dryRun)
+    {
+        string name = vm.Name;
+        VmId id = vm;
+        if (resources.Contains(ResourceKind.Cpu) && !Guard(conn, name, "cpu", () => ApplyCpu(dom, id, domainId, alloc.Cpu, cpuWeight, info.VirtCpus, dryRun)))
+        {
+            return false;
+        }
+
+        if (resources.Contains(ResourceKind.Memory))
+        {
+            DomainInfo infoCopy = info;
+            if (!Guard(conn, name, "memory", () => ApplyMemory(dom, id, alloc.Memory, used, infoCopy, dryRun)))
             {
-                DomainInfo infoCopy = info;
-                if (!Guard(conn, name, "memory", () => ApplyMemory(dom, id, alloc.Memory, used, infoCopy, dryRun)))
+                return false;
+            }
+        }
+
+        bool disk = resources.Contains(ResourceKind.DiskRead) || resources.Contains(ResourceKind.DiskWrite);
+        bool net = resources.Contains(ResourceKind.NetRx) || resources.Contains(ResourceKind.NetTx);
+        if (!disk && !net)
+        {
+            return true;
+        }
+
+        DeviceCache devices = GetDevices(dom, vm, domainId);
+        if (disk)
+        {
+            for (int i = 0; i < devices.Disks.Length; i++)
+            {
+                DiskState d = devices.DiskStates[i];
+                if (!Guard(conn, name, d.What, () => ApplyDisk(dom, id, d, devices.Disks.Length, resources, alloc, dryRun)))
                 {
-                    return;
-                }
-            }
-
-            bool disk = resources.Contains(ResourceKind.DiskRead) || resources.Contains(ResourceKind.DiskWrite);
-            bool net = resources.Contains(ResourceKind.NetRx) || resources.Contains(ResourceKind.NetTx);
-            if (!disk && !net)
-            {
-                return;
-            }
-
-            DeviceCache devices = GetDevices(dom, vm);
-            if (disk)
-            {
-                foreach (string d in devices.Disks)
-                {
-                    if (!Guard(conn, name, "disk " + d, () => ApplyDisk(dom, id, d, devices.Disks.Length, resources, alloc, dryRun)))
-                    {
-                        return;
-                    }
-                }
-            }
-
-            if (net)
-            {
-                foreach (string nic in devices.Interfaces)
-                {
-                    if (!Guard(conn, name, "network " + nic, () => ApplyNet(dom, id, nic, devices.Interfaces.Length, resources, alloc, dryRun)))
-                    {
-                        return;
-                    }
+                    return false;
                 }
             }
         }
+
+        if (net)
+        {
+            foreach (string nic in devices.Interfaces)
+            {
+                if (!Guard(conn, name, "network " + nic, () => ApplyNet(dom, id, nic, devices.Interfaces.Length, resources, alloc, dryRun)))
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -322,20 +374,29 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         LogApplied(_logger, vm.Name, "balloon KiB", (long)currentKib, (long)kib);
     }
 
-    private void ApplyDisk(DomainHandle dom, VmId vm, string disk, int disks, ResourceSet resources, in ResourceVector allocation, bool dryRun)
+    private void ApplyDisk(DomainHandle dom, VmId vm, DiskState state, int disks, ResourceSet resources, in ResourceVector allocation, bool dryRun)
     {
         string name = vm.Name;
-        long rd, wr, total;
-        using (TypedParameterBuffer p = LibvirtApi.GetBlockIoTune(dom, name, disk))
+        string disk = state.Disk;
+        if (!state.Known)
         {
-            rd = p.TryGet("read_bytes_sec"u8, out TypedParameter r) ? r.AsInt64() : 0;
-            wr = p.TryGet("write_bytes_sec"u8, out TypedParameter w) ? w.AsInt64() : 0;
-            total = p.TryGet("total_bytes_sec"u8, out TypedParameter t) ? t.AsInt64() : 0;
+            // Read once per domain (and after a restore); afterwards the cache holds what this actuator set.
+            using TypedParameterBuffer p = LibvirtApi.GetBlockIoTune(dom, name, disk);
+            state.Read = p.TryGet("read_bytes_sec"u8, out TypedParameter r) ? r.AsInt64() : 0;
+            state.Write = p.TryGet("write_bytes_sec"u8, out TypedParameter w) ? w.AsInt64() : 0;
+            state.Total = p.TryGet("total_bytes_sec"u8, out TypedParameter t) ? t.AsInt64() : 0;
+            state.Known = true;
         }
 
+        long rd = state.Read, wr = state.Write, total = state.Total;
         if (total > 0)
         {
-            LogDiskTotalSet(_logger, name, disk, total);
+            if (!state.TotalReported)
+            {
+                state.TotalReported = true;
+                LogDiskTotalSet(_logger, name, disk, total);
+            }
+
             return;
         }
 
@@ -382,10 +443,28 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             return;
         }
 
-        LibvirtApi.SetBlockIoTune(dom, name, disk, set);
+        try
+        {
+            LibvirtApi.SetBlockIoTune(dom, name, disk, set);
+        }
+        catch (LibvirtException)
+        {
+            // What is in force is not known any more: read it again next time.
+            state.Known = false;
+            throw;
+        }
+
         foreach ((string field, long from, long to) in changes)
         {
             LogApplied(_logger, name, disk + " " + field, from, to);
+            if (field == "read_bytes_sec")
+            {
+                state.Read = to;
+            }
+            else
+            {
+                state.Write = to;
+            }
         }
 
         void Plan(string field, long current, double target)
@@ -494,9 +573,8 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         }
     }
 
-    private DeviceCache GetDevices(DomainHandle dom, VmId vm)
+    private DeviceCache GetDevices(DomainHandle dom, VmId vm, uint id)
     {
-        uint id = NativeMethods.virDomainGetID(dom.DangerousGetHandle());
         if (_devices.TryGetValue(vm, out DeviceCache? cached) && cached.DomainId == id)
         {
             return cached;
@@ -508,11 +586,132 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         return created;
     }
 
+    /// <summary>
+    /// The monitor's facts of this VM from the sample this plan was computed from, and a domain handle kept from an earlier
+    /// period when the domain id is still the same (looked up again, by UUID, otherwise). False when there are no such
+    /// facts (no monitor sharing them, a VM without UUID, a resource the sample did not measure): the caller then asks
+    /// libvirtd as before.
+    /// </summary>
+    private bool TryGetKnownDomain(ConnectionHandle conn, VmId vm, ResourceSet resources, [NotNullWhen(true)] out DomainHandle? dom, out DomainInfo info, out uint domainId)
+    {
+        dom = null;
+        info = default;
+        domainId = 0;
+        if (_facts is null || vm.Uuid == Guid.Empty || !_facts.TryGet(vm, _planTimestamp, out DomainFacts.Fact fact) || fact.DomainId == 0
+            || (resources.Contains(ResourceKind.Cpu) && fact.Vcpus <= 0)
+            || (resources.Contains(ResourceKind.Memory) && (fact.MemoryKiB == 0 || fact.MaxMemoryKiB == 0)))
+        {
+            return false;
+        }
+
+        if (!_known.TryGetValue(vm, out KnownDomain? known) || known.DomainId != fact.DomainId)
+        {
+            ForgetKnownDomain(vm);
+            DomainHandle looked;
+            try
+            {
+                looked = LibvirtApi.LookupByUuid(conn, vm.Uuid, vm.Name);
+            }
+            catch (LibvirtException ex) when (ex.IsDomainGone)
+            {
+                return false;
+            }
+
+            known = new KnownDomain(looked, fact.DomainId);
+            _known[vm] = known;
+        }
+
+        dom = known.Handle;
+        domainId = fact.DomainId;
+        info = new DomainInfo
+        {
+            State = NativeMethods.DomainRunning,
+            MaxMemKiB = new CULong((nuint)fact.MaxMemoryKiB),
+            MemoryKiB = new CULong((nuint)fact.MemoryKiB),
+            VirtCpus = (ushort)Math.Clamp(fact.Vcpus, 0, ushort.MaxValue),
+        };
+        return true;
+    }
+
+    private void ForgetKnownDomain(VmId vm)
+    {
+        if (_known.Remove(vm, out KnownDomain? known))
+        {
+            known.Handle.Dispose();
+        }
+    }
+
+    private void ForgetKnownDomains()
+    {
+        foreach (KnownDomain known in _known.Values)
+        {
+            known.Handle.Dispose();
+        }
+
+        _known.Clear();
+    }
+
+    /// <summary>Frees the kept domain handles of VMs no longer in the plan (only when some vanished: no work otherwise).</summary>
+    private void ForgetVanishedDomains(ReadOnlySpan<VmId> vms)
+    {
+        if (_known.Count <= vms.Length)
+        {
+            return;
+        }
+
+        var present = new HashSet<VmId>(vms.Length);
+        foreach (VmId vm in vms)
+        {
+            present.Add(vm);
+        }
+
+        foreach (VmId vm in _known.Keys.ToArray())
+        {
+            if (!present.Contains(vm))
+            {
+                ForgetKnownDomain(vm);
+            }
+        }
+    }
+
     private static string Format(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private sealed record DeviceCache(uint DomainId, string[] Disks, string[] Interfaces);
+    private sealed class DeviceCache(uint domainId, string[] disks, string[] interfaces)
+    {
+        public uint DomainId { get; } = domainId;
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "VM {Vm}: {Setting} {From} -> {To}")]
+        public string[] Disks { get; } = disks;
+
+        public string[] Interfaces { get; } = interfaces;
+
+        /// <summary>Per disk, the throttles in force (read once, then what this actuator set).</summary>
+        public DiskState[] DiskStates { get; } = Array.ConvertAll(disks, static d => new DiskState(d));
+    }
+
+    /// <summary>The block I/O throttles in force on one disk, as read or last set.</summary>
+    private sealed class DiskState(string disk)
+    {
+        public string Disk { get; } = disk;
+
+        public string What { get; } = "disk " + disk;
+
+        public bool Known { get; set; }
+
+        public bool TotalReported { get; set; }
+
+        public long Read { get; set; }
+
+        public long Write { get; set; }
+
+        public long Total { get; set; }
+    }
+
+    /// <summary>A domain handle kept across periods while the domain id stays the same.</summary>
+    private sealed record KnownDomain(DomainHandle Handle, uint DomainId);
+
+    // Debug: with weights from credit a setting may change every period, and a daemon logging per VM per period costs more
+    // than the change itself (benchmarks/daemon-cost). ResCoinOptions.DecisionLogPath records every decision instead.
+    [LoggerMessage(EventId = 10, Level = LogLevel.Debug, Message = "VM {Vm}: {Setting} {From} -> {To}")]
     private static partial void LogApplied(ILogger logger, string vm, string setting, long from, long to);
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "dry-run: VM {Vm}: would set {Setting} {From} -> {To}")]

@@ -14,10 +14,9 @@ namespace ResCoin.Libvirt;
 /// </summary>
 public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 {
-    private const uint StatsMask = NativeMethods.StatsState | NativeMethods.StatsCpuTotal | NativeMethods.StatsBalloon
-        | NativeMethods.StatsVcpu | NativeMethods.StatsInterface | NativeMethods.StatsBlock;
-
+    private readonly uint _statsMask;
     private readonly LibvirtOptions _options;
+    private readonly DomainFacts? _facts;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly LibvirtConnection _connection;
@@ -26,6 +25,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
     private double _nodeCpus = double.NaN;
     private double _nodeMemoryBytes = double.NaN;
     private long _lastSampleTimestamp;
+    private long _lastDetailTimestamp;
     private int _generation;
 
     /// <summary>Creates a monitor; the connection is opened on the first sample.</summary>
@@ -33,10 +33,18 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
     /// <param name="timeProvider">The clock (default <see cref="TimeProvider.System"/>).</param>
     /// <param name="logger">The logger.</param>
     public LibvirtMonitor(LibvirtOptions options, TimeProvider? timeProvider = null, ILogger<LibvirtMonitor>? logger = null)
+        : this(options, timeProvider, logger, null)
+    {
+    }
+
+    /// <summary>Creates a monitor that also hands each sample's domain facts to the actuator of the same host.</summary>
+    internal LibvirtMonitor(LibvirtOptions options, TimeProvider? timeProvider, ILogger<LibvirtMonitor>? logger, DomainFacts? facts)
     {
         ArgumentNullException.ThrowIfNull(options);
         LibvirtOptionsValidator.ThrowIfInvalid(options);
         _options = options;
+        _facts = facts;
+        _statsMask = StatsMask(options.MonitoredResources);
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _connection = new LibvirtConnection(options.ConnectionUri, _time, _logger,
@@ -68,11 +76,17 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         }
 
         long t0 = _time.GetTimestamp();
+        // The slow groups (vCPUs, block, interfaces) at most every SlowStatsIntervalSeconds (a 10 % early margin, so a
+        // period's jitter does not push them a whole period later).
+        bool detailed = _lastDetailTimestamp == 0 || _options.SlowStatsIntervalSeconds <= 0
+            || _time.GetElapsedTime(_lastDetailTimestamp, t0).TotalSeconds >= _options.SlowStatsIntervalSeconds * 0.9;
+
         // On the connection's call gate: a hung libvirtd costs the call deadline, not the loop.
         StatsResult result;
         try
         {
-            result = _connection.Call("virConnectGetAllDomainStats", () => GetAllDomainStats(conn), static r => NativeMethods.virDomainStatsRecordListFree(r.Records));
+            uint mask = detailed ? _statsMask : _statsMask & FastStatsMask;
+            result = _connection.Call("virConnectGetAllDomainStats", () => GetAllDomainStats(conn, mask), static r => NativeMethods.virDomainStatsRecordListFree(r.Records));
         }
         catch (LibvirtException)
         {
@@ -85,6 +99,11 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         long t1 = _time.GetTimestamp();
 
         long now = t0 + ((t1 - t0) / 2);
+        if (detailed)
+        {
+            _lastDetailTimestamp = t0;
+        }
+
         snapshot.Timestamp = _time.GetUtcNow();
         snapshot.Interval = _lastSampleTimestamp == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_lastSampleTimestamp, now);
         _lastSampleTimestamp = now;
@@ -100,6 +119,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 
         int generation = ++_generation;
         double unixNow = snapshot.Timestamp.ToUnixTimeMilliseconds() / 1000.0;
+        _facts?.Begin(snapshot.Timestamp);
         try
         {
             for (int i = 0; i < n; i++)
@@ -122,7 +142,8 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
                 vm.Generation = generation;
                 uint id = NativeMethods.virDomainGetID(r->Domain);
                 ref VmSample sample = ref snapshot.Add(vm.Id);
-                vm.Update(ref sample, in stats, id, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds);
+                vm.Update(ref sample, in stats, id, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds, detailed);
+                _facts?.Set(vm.Id, new DomainFacts.Fact(id, ToCount(vm.Vcpus), ToKiB(stats.BalloonCurrentKiB), ToKiB(stats.BalloonMaximumKiB)));
                 MaybeSetStatsPeriod(vm, r->Domain, in stats, id);
             }
         }
@@ -150,9 +171,47 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 
     private static double CapacityOrNaN(double value) => value > 0 ? value : double.NaN;
 
-    private static unsafe StatsResult GetAllDomainStats(ConnectionHandle conn)
+    private static int ToCount(double value) => value is > 0 and < int.MaxValue ? (int)value : 0;
+
+    private static ulong ToKiB(double value) => value is > 0 and < ulong.MaxValue ? (ulong)value : 0;
+
+    /// <summary>The groups asked for every period: the state, <c>cpu.time</c> and the balloon.</summary>
+    internal const uint FastStatsMask = NativeMethods.StatsState | NativeMethods.StatsCpuTotal | NativeMethods.StatsBalloon;
+
+    /// <summary>
+    /// The statistics groups the resources need: the state always; <c>cpu.time</c> and the vCPUs (count, run and wait
+    /// times) for CPU; the balloon for memory; the block devices for disk; the interfaces for network. Each group that
+    /// needs QEMU (balloon, block) costs libvirtd a monitor round trip per VM.
+    /// </summary>
+    internal static uint StatsMask(ResourceSet resources)
     {
-        int n = NativeMethods.virConnectGetAllDomainStats(conn, StatsMask, out DomainStatsRecord** records, NativeMethods.ListRunning);
+        uint mask = NativeMethods.StatsState;
+        if (resources.Contains(ResourceKind.Cpu))
+        {
+            mask |= NativeMethods.StatsCpuTotal | NativeMethods.StatsVcpu;
+        }
+
+        if (resources.Contains(ResourceKind.Memory))
+        {
+            mask |= NativeMethods.StatsBalloon;
+        }
+
+        if (resources.Contains(ResourceKind.DiskRead) || resources.Contains(ResourceKind.DiskWrite))
+        {
+            mask |= NativeMethods.StatsBlock;
+        }
+
+        if (resources.Contains(ResourceKind.NetRx) || resources.Contains(ResourceKind.NetTx))
+        {
+            mask |= NativeMethods.StatsInterface;
+        }
+
+        return mask;
+    }
+
+    private static unsafe StatsResult GetAllDomainStats(ConnectionHandle conn, uint mask)
+    {
+        int n = NativeMethods.virConnectGetAllDomainStats(conn, mask, out DomainStatsRecord** records, NativeMethods.ListRunning);
         return n < 0 ? throw LibvirtApi.LastError("virConnectGetAllDomainStats") : new StatsResult(n, records);
     }
 
@@ -254,9 +313,17 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         public uint StatsPeriodSetForId { get; set; } = uint.MaxValue;
 
         private bool _hasPrevious;
+        private bool _hasDetail;
         private uint _domainId;
         private long _timestamp;
+        private long _detailTimestamp;
         private double _cpuNs;
+        private double _diskReadRate = double.NaN;
+        private double _diskWriteRate = double.NaN;
+        private double _netRxRate = double.NaN;
+        private double _netTxRate = double.NaN;
+        private double _pressure = double.NaN;
+        private double _vcpus = double.PositiveInfinity;
         private double _vcpuDelayNs;
         private double _vcpuTimeNs;
         private int _blockCount;
@@ -266,45 +333,77 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         private double _netRx;
         private double _netTx;
 
-        /// <summary>Fills a sample from this period's stats and the previous period's counters.</summary>
+        /// <summary>The VM's vCPUs as last read (0 when not known yet).</summary>
+        public double Vcpus => double.IsFinite(_vcpus) ? _vcpus : 0;
+
+        /// <summary>Fills a sample from this period's stats and the previous period's counters (every group present).</summary>
         public void Update(ref VmSample sample, in DomainStats stats, uint domainId, long timestamp, double unixNowSeconds, TimeProvider time, double maxAgeSeconds)
+            => Update(ref sample, stats, domainId, timestamp, unixNowSeconds, time, maxAgeSeconds, detailed: true);
+
+        /// <summary>
+        /// Fills a sample from this period's stats and the previous counters. Without <paramref name="detailed"/> the stats
+        /// carry no vCPU, block or interface groups: the last pressure, vCPU count and disk/network rates are repeated, and
+        /// the next detailed sample's rates cover the whole interval since the last one.
+        /// </summary>
+        public void Update(ref VmSample sample, in DomainStats stats, uint domainId, long timestamp, double unixNowSeconds, TimeProvider time, double maxAgeSeconds, bool detailed)
         {
             // A different domain id means the VM was restarted: its counters started again from 0.
             bool restarted = _hasPrevious && domainId != _domainId;
+            if (restarted)
+            {
+                _hasDetail = false;
+                _diskReadRate = _diskWriteRate = _netRxRate = _netTxRate = _pressure = double.NaN;
+                _vcpus = double.PositiveInfinity;
+            }
+
             double seconds = _hasPrevious && !restarted ? time.GetElapsedTime(_timestamp, timestamp).TotalSeconds : 0;
             bool haveInterval = seconds > 1e-3;
-
             sample.Usage.Cpu = haveInterval ? Rate(stats.CpuTimeNs, _cpuNs, seconds) / 1e9 : double.NaN;
-            sample.Usage.DiskRead = haveInterval && stats.BlockCount == _blockCount ? Rate(stats.BlockReadBytes, _blockRd, seconds) : double.NaN;
-            sample.Usage.DiskWrite = haveInterval && stats.BlockCount == _blockCount ? Rate(stats.BlockWriteBytes, _blockWr, seconds) : double.NaN;
-            sample.Usage.NetRx = haveInterval && stats.NetCount == _netCount ? Rate(stats.NetRxBytes, _netRx, seconds) : double.NaN;
-            sample.Usage.NetTx = haveInterval && stats.NetCount == _netCount ? Rate(stats.NetTxBytes, _netTx, seconds) : double.NaN;
 
             bool fresh = stats.BalloonLastUpdate > 0 && unixNowSeconds - stats.BalloonLastUpdate <= maxAgeSeconds;
             sample.Usage.Memory = stats.GuestUsedBytes(fresh);
 
-            double vcpus = stats.VcpuCurrent > 0 ? stats.VcpuCurrent : stats.VcpuMaximum;
+            if (detailed)
+            {
+                double detailSeconds = _hasDetail ? time.GetElapsedTime(_detailTimestamp, timestamp).TotalSeconds : 0;
+                bool haveDetail = detailSeconds > 1e-3;
+                _diskReadRate = haveDetail && stats.BlockCount == _blockCount ? Rate(stats.BlockReadBytes, _blockRd, detailSeconds) : double.NaN;
+                _diskWriteRate = haveDetail && stats.BlockCount == _blockCount ? Rate(stats.BlockWriteBytes, _blockWr, detailSeconds) : double.NaN;
+                _netRxRate = haveDetail && stats.NetCount == _netCount ? Rate(stats.NetRxBytes, _netRx, detailSeconds) : double.NaN;
+                _netTxRate = haveDetail && stats.NetCount == _netCount ? Rate(stats.NetTxBytes, _netTx, detailSeconds) : double.NaN;
 
-            // CPU pressure: the share of the vCPUs' demand that was not served, delay / (run + delay) over the period,
-            // where delay is the time they were runnable but waiting for a host CPU (vcpu.N.delay; throttling by a
-            // quota included) and run the time they ran (vcpu.N.time). Demand ~ usage / (1 - pressure).
-            sample.Pressure.Cpu = haveInterval ? UnservedShare(stats.VcpuTimeNs - _vcpuTimeNs, stats.VcpuDelayNs - _vcpuDelayNs) : double.NaN;
+                // CPU pressure: the share of the vCPUs' demand that was not served, delay / (run + delay) over the interval,
+                // where delay is the time they were runnable but waiting for a host CPU (vcpu.N.delay; throttling by a
+                // quota included) and run the time they ran (vcpu.N.time). Demand ~ usage / (1 - pressure).
+                _pressure = haveDetail ? UnservedShare(stats.VcpuTimeNs - _vcpuTimeNs, stats.VcpuDelayNs - _vcpuDelayNs) : double.NaN;
+                double vcpus = stats.VcpuCurrent > 0 ? stats.VcpuCurrent : stats.VcpuMaximum;
+                _vcpus = vcpus > 0 ? vcpus : double.PositiveInfinity;
+
+                _hasDetail = true;
+                _detailTimestamp = timestamp;
+                _vcpuDelayNs = stats.VcpuDelayNs;
+                _vcpuTimeNs = stats.VcpuTimeNs;
+                _blockCount = stats.BlockCount;
+                _blockRd = stats.BlockReadBytes;
+                _blockWr = stats.BlockWriteBytes;
+                _netCount = stats.NetCount;
+                _netRx = stats.NetRxBytes;
+                _netTx = stats.NetTxBytes;
+            }
+
+            sample.Usage.DiskRead = _diskReadRate;
+            sample.Usage.DiskWrite = _diskWriteRate;
+            sample.Usage.NetRx = _netRxRate;
+            sample.Usage.NetTx = _netTxRate;
+            sample.Pressure.Cpu = _pressure;
             sample.Limit = ResourceVector.Fill(double.PositiveInfinity);
-            sample.Limit.Cpu = vcpus > 0 ? vcpus : double.PositiveInfinity;
+            sample.Limit.Cpu = _vcpus;
             sample.Limit.Memory = stats.BalloonMaximumKiB > 0 ? stats.BalloonMaximumKiB * 1024 : double.PositiveInfinity;
 
             _hasPrevious = true;
             _domainId = domainId;
             _timestamp = timestamp;
             _cpuNs = stats.CpuTimeNs;
-            _vcpuDelayNs = stats.VcpuDelayNs;
-            _vcpuTimeNs = stats.VcpuTimeNs;
-            _blockCount = stats.BlockCount;
-            _blockRd = stats.BlockReadBytes;
-            _blockWr = stats.BlockWriteBytes;
-            _netCount = stats.NetCount;
-            _netRx = stats.NetRxBytes;
-            _netTx = stats.NetTxBytes;
         }
 
         /// <summary>

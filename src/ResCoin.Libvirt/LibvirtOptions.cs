@@ -28,6 +28,25 @@ public sealed class LibvirtOptions
     /// <summary>The host's network transmit capacity in bytes/s; NaN (the default) = unknown.</summary>
     public double NetTxCapacity { get; set; } = double.NaN;
 
+    /// <summary>
+    /// The resources the monitor measures, and so the statistics groups it asks libvirtd for in its one bulk call per period
+    /// (default every resource). CPU needs <c>cpu.time</c> and the vCPUs, memory the balloon, disk the block devices, network
+    /// the interfaces; the balloon and block groups cost libvirtd a QEMU monitor round trip per VM each, so leave out what
+    /// is not scheduled (the sample host sets this to <c>ResCoin:Resources</c>). Resources left out read as unknown (NaN).
+    /// </summary>
+    public ResourceSet MonitoredResources { get; set; } = ResourceSet.All;
+
+    /// <summary>
+    /// The vCPU, block and interface statistics groups (CPU pressure and vCPU count, disk and network rates) are asked for at
+    /// most this often, in seconds; <c>cpu.time</c>, the balloon and the state every period. In between, the last pressure,
+    /// vCPU count and rates are repeated, and the next rates and pressure cover the whole longer interval (counters, so
+    /// nothing is lost). 0 (the default) = every period. With a short period these groups are most of what a period costs
+    /// libvirtd (it reads each vCPU thread's scheduler statistics and asks QEMU for the block statistics), so the sample
+    /// host sets 5.
+    /// </summary>
+    [Range(0, 3600)]
+    public double SlowStatsIntervalSeconds { get; set; }
+
     /// <summary>The balloon statistics period (seconds) the monitor sets on VMs that have none; 0 = leave VMs alone.</summary>
     [Range(0, 3600)]
     public int MemoryStatsPeriodSeconds { get; set; } = 2;
@@ -121,6 +140,14 @@ public sealed class LibvirtOptions
     /// <summary>Changes smaller than this fraction of the value in force are skipped.</summary>
     [Range(0.0, 1.0)]
     public double DeadBandFraction { get; set; } = 0.02;
+
+    /// <summary>
+    /// Weight (<c>cpu_shares</c>) changes smaller than this fraction of the value in force are skipped; NaN (the default) =
+    /// <see cref="DeadBandFraction"/>. Weights from credit drift a little every period, each change costs libvirtd a
+    /// cgroup write and a save of the domain's status, and a few percent of weight make no difference to the kernel's
+    /// arbitration: the sample host sets 0.1.
+    /// </summary>
+    public double WeightDeadBandFraction { get; set; } = double.NaN;
 }
 
 /// <summary>Validates the attributes of <see cref="LibvirtOptions"/> (source-generated).</summary>
@@ -142,6 +169,16 @@ internal sealed class LibvirtOptionsValidator : IValidateOptions<LibvirtOptions>
         if (result.Failed)
         {
             failures.AddRange(result.Failures ?? []);
+        }
+
+        if (!double.IsNaN(options.WeightDeadBandFraction) && !(options.WeightDeadBandFraction is >= 0 and <= 1))
+        {
+            failures.Add($"ResCoin:Libvirt:WeightDeadBandFraction ({options.WeightDeadBandFraction}) must be between 0 and 1, or unset (NaN) for DeadBandFraction.");
+        }
+
+        if ((options.MonitoredResources & ~ResourceSet.All) != 0)
+        {
+            failures.Add($"ResCoin:Libvirt:MonitoredResources ({options.MonitoredResources}) names an unknown resource.");
         }
 
         if (options.ReconnectMaxDelaySeconds < options.ReconnectMinDelaySeconds)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ResCoin;
 using ResCoin.Libvirt;
+using ResCoin.Libvirt.Native;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -29,10 +30,12 @@ public static class LibvirtServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LibvirtOptions>, LibvirtOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        // The monitor hands each sample's domain ids, vCPUs and balloon sizes to the actuator: no lookup or GetInfo per VM per period.
+        services.TryAddSingleton<DomainFacts>();
         services.TryAddSingleton(static sp => new LibvirtMonitor(
-            sp.GetRequiredService<IOptions<LibvirtOptions>>().Value, sp.GetService<TimeProvider>(), sp.GetService<ILogger<LibvirtMonitor>>()));
+            sp.GetRequiredService<IOptions<LibvirtOptions>>().Value, sp.GetService<TimeProvider>(), sp.GetService<ILogger<LibvirtMonitor>>(), sp.GetRequiredService<DomainFacts>()));
         services.TryAddSingleton(static sp => new LibvirtActuator(
-            sp.GetRequiredService<IOptions<LibvirtOptions>>().Value, sp.GetService<TimeProvider>(), sp.GetService<ILogger<LibvirtActuator>>()));
+            sp.GetRequiredService<IOptions<LibvirtOptions>>().Value, sp.GetService<TimeProvider>(), sp.GetService<ILogger<LibvirtActuator>>(), sp.GetRequiredService<DomainFacts>()));
         services.TryAddSingleton<IMonitor>(static sp => sp.GetRequiredService<LibvirtMonitor>());
         services.TryAddSingleton<IActuator>(static sp => sp.GetRequiredService<LibvirtActuator>());
         return services;

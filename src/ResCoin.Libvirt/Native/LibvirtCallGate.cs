@@ -13,7 +13,9 @@ internal sealed partial class LibvirtCallGate : IDisposable
 {
     private readonly Thread _worker;
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _ready = new(0);
+    // Blocking waits without spinning (SemaphoreSlim and ManualResetEventSlim spin with sched_yield before they block:
+    // hundreds of system calls per period for a thread hop that waits on libvirtd anyway; benchmarks/daemon-cost).
+    private readonly AutoResetEvent _ready = new(false);
     private readonly Queue<WorkItem> _queue = new();
     private WorkItem? _stuck;
     private bool _disposed;
@@ -59,7 +61,7 @@ internal sealed partial class LibvirtCallGate : IDisposable
             _queue.Enqueue(item);
         }
 
-        _ready.Release();
+        _ready.Set();
         if (!item.Done.Wait(deadline))
         {
             lock (_lock)
@@ -103,14 +105,13 @@ internal sealed partial class LibvirtCallGate : IDisposable
             _disposed = true;
         }
 
-        _ready.Release();
+        _ready.Set();
     }
 
     private void Run()
     {
         while (true)
         {
-            _ready.Wait();
             WorkItem? item;
             lock (_lock)
             {
@@ -118,11 +119,19 @@ internal sealed partial class LibvirtCallGate : IDisposable
                 {
                     if (_disposed)
                     {
+                        // _ready is left to its finalizer: Dispose may still be about to set it.
                         return;
                     }
 
-                    continue;
+                    item = null;
                 }
+            }
+
+            if (item is null)
+            {
+                // Woken for every enqueue; a wake-up that finds the queue already drained just waits again.
+                _ready.WaitOne();
+                continue;
             }
 
             item.Started = Environment.TickCount64;
@@ -164,7 +173,7 @@ internal sealed partial class LibvirtCallGate : IDisposable
     {
         public string What { get; } = what;
 
-        public ManualResetEventSlim Done { get; } = new(false);
+        public ManualResetEventSlim Done { get; } = new(false, spinCount: 0);
 
         public long Started { get; set; }
 

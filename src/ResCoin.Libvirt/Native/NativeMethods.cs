@@ -120,15 +120,9 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int virDomainSetInterfaceParameters(DomainHandle domain, string device, TypedParameter* parameters, int nparams, uint flags);
 
-    // The per-VM, per-resource calls of the 2014 prototype (used by the benchmark that compares them with the bulk call).
+    // The balloon's actual size (the restore's confirmation).
     [LibraryImport(Library)]
     internal static partial int virDomainMemoryStats(DomainHandle domain, MemoryStat* stats, uint count, uint flags);
-
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int virDomainBlockStats(DomainHandle domain, string disk, BlockStats* stats, nuint size);
-
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    internal static partial int virDomainInterfaceStats(DomainHandle domain, string device, InterfaceStats* stats, nuint size);
 
     [LibraryImport(Library)]
     internal static partial void virTypedParamsClear(TypedParameter* parameters, int nparams);
@@ -220,31 +214,6 @@ internal struct MemoryStat
 {
     public int Tag;
     public ulong Value;
-}
-
-/// <summary>virDomainBlockStatsStruct.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct BlockStats
-{
-    public long ReadRequests;
-    public long ReadBytes;
-    public long WriteRequests;
-    public long WriteBytes;
-    public long Errors;
-}
-
-/// <summary>virDomainInterfaceStatsStruct.</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct InterfaceStats
-{
-    public long RxBytes;
-    public long RxPackets;
-    public long RxErrors;
-    public long RxDrop;
-    public long TxBytes;
-    public long TxPackets;
-    public long TxErrors;
-    public long TxDrop;
 }
 
 /// <summary>The leading fields of virError (the rest is deprecated or unused here).</summary>

@@ -1,13 +1,15 @@
 using System.Runtime.InteropServices;
+using ResCoin.Libvirt.Native;
 
-namespace ResCoin.Libvirt.Native;
+namespace ResCoin.Benchmarks.Libvirt;
 
 /// <summary>
 /// The 2014 prototype's way of sampling: list the domains, then one call per VM per resource
 /// (<c>virDomainGetInfo</c>, <c>virDomainMemoryStats</c>, <c>virDomainBlockStats</c> per disk,
-/// <c>virDomainInterfaceStats</c> per NIC). Kept only as the baseline of the monitor benchmark.
+/// <c>virDomainInterfaceStats</c> per NIC). Only the baseline of <see cref="LibvirtMonitorBenchmarks"/>: it does not ship
+/// in the ResCoin.Libvirt package, and neither do the two per-device calls it alone needs.
 /// </summary>
-internal static unsafe class PerVmSampler
+internal static unsafe partial class PerVmSampler
 {
     /// <summary>Reads every running VM's counters; returns a checksum so the work cannot be optimized away.</summary>
     public static double SampleAll(ConnectionHandle conn, IReadOnlyDictionary<string, (string[] Disks, string[] Nics)> devices)
@@ -38,9 +40,10 @@ internal static unsafe class PerVmSampler
 
                 if (devices.TryGetValue(name, out (string[] Disks, string[] Nics) dev))
                 {
+                    nint handle = d.DangerousGetHandle();
                     foreach (string disk in dev.Disks)
                     {
-                        if (NativeMethods.virDomainBlockStats(d, disk, &block, (nuint)sizeof(BlockStats)) == 0)
+                        if (virDomainBlockStats(handle, disk, &block, (nuint)sizeof(BlockStats)) == 0)
                         {
                             sum += block.ReadBytes + block.WriteBytes;
                         }
@@ -48,7 +51,7 @@ internal static unsafe class PerVmSampler
 
                     foreach (string nic in dev.Nics)
                     {
-                        if (NativeMethods.virDomainInterfaceStats(d, nic, &net, (nuint)sizeof(InterfaceStats)) == 0)
+                        if (virDomainInterfaceStats(handle, nic, &net, (nuint)sizeof(InterfaceStats)) == 0)
                         {
                             sum += net.RxBytes + net.TxBytes;
                         }
@@ -67,5 +70,38 @@ internal static unsafe class PerVmSampler
         }
 
         return sum;
+    }
+
+    [LibraryImport(NativeMethods.Library, StringMarshalling = StringMarshalling.Utf8)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int virDomainBlockStats(nint domain, string disk, BlockStats* stats, nuint size);
+
+    [LibraryImport(NativeMethods.Library, StringMarshalling = StringMarshalling.Utf8)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static partial int virDomainInterfaceStats(nint domain, string device, InterfaceStats* stats, nuint size);
+
+    /// <summary>virDomainBlockStatsStruct.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct BlockStats
+    {
+        public long ReadRequests;
+        public long ReadBytes;
+        public long WriteRequests;
+        public long WriteBytes;
+        public long Errors;
+    }
+
+    /// <summary>virDomainInterfaceStatsStruct.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct InterfaceStats
+    {
+        public long RxBytes;
+        public long RxPackets;
+        public long RxErrors;
+        public long RxDrop;
+        public long TxBytes;
+        public long TxPackets;
+        public long TxErrors;
+        public long TxDrop;
     }
 }
