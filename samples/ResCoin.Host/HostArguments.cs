@@ -36,6 +36,9 @@ internal sealed class HostArguments
 
     /// <summary>The metrics exporter (<c>--metrics</c>).</summary>
     public MetricsExport Metrics { get; init; } = MetricsExport.Default;
+
+    /// <summary>Whether every period prints one line per VM (<c>--report vms</c>; the default with <c>--dry-run</c>).</summary>
+    public bool ReportVms { get; init; }
 }
 
 /// <summary>
@@ -95,6 +98,13 @@ internal static class HostCommandLine
         DefaultValueFactory = _ => MetricsExport.Default,
     };
 
+    private static readonly Option<string?> s_report = new("--report")
+    {
+        Description = "none | vms: one line per VM per period (usage, estimate, credit, cap, weight). Default none, vms with --dry-run.",
+        HelpName = "KIND",
+        CustomParser = ParseReport,
+    };
+
     /// <summary>
     /// Parses the arguments. Prints the help (exit code 0) or a one-line error (exit code 2) itself; otherwise
     /// returns the arguments to run with.
@@ -129,6 +139,7 @@ internal static class HostCommandLine
         {
             ConfigFile = parse.GetValue(s_config),
             Metrics = parse.GetValue(s_metrics),
+            ReportVms = parse.GetValue(s_report) is { } report ? report == "vms" : parse.GetValue(s_dryRun),
         };
         if (parse.GetValue(s_dryRun))
         {
@@ -155,7 +166,7 @@ internal static class HostCommandLine
 
     private static RootCommand CreateCommand()
     {
-        var root = new RootCommand(Description) { s_connect, s_dryRun, s_period, s_config, s_journal, s_metrics };
+        var root = new RootCommand(Description) { s_connect, s_dryRun, s_period, s_config, s_journal, s_metrics, s_report };
 
         // No --version: the daemon has nothing to say there, and an unknown option must stay an error.
         for (int i = root.Options.Count - 1; i >= 0; i--)
@@ -216,6 +227,18 @@ internal static class HostCommandLine
         }
 
         return file;
+    }
+
+    private static string? ParseReport(ArgumentResult result)
+    {
+        string v = result.Tokens[0].Value;
+        if (v is not ("none" or "vms"))
+        {
+            result.AddError($"--report: '{v}' is not none or vms");
+            return null;
+        }
+
+        return v;
     }
 
     private static MetricsExport ParseMetrics(ArgumentResult result)

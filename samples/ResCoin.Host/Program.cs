@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
@@ -37,15 +36,23 @@ try
         .ConfigureServices((context, services) =>
         {
             IConfigurationSection section = context.Configuration.GetSection(ResCoinOptions.SectionName);
-            services.Configure<ResCoinOptions>(section);
-            services.Configure<LibvirtOptions>(section.GetSection("Libvirt"));
-            services.AddResCoin();
-            services.AddResCoinLibvirt();
-
-            // Guest agents configured (ResCoin:GuestAgent:Agents): memory usage from inside those guests.
-            if (GuestAgentOverlay.Read(section.GetSection(GuestAgentOverlay.SectionName)) is { } agents)
+            IConfigurationSection libvirt = section.GetSection("Libvirt");
+            services.Configure<LibvirtOptions>(libvirt);
+            if (libvirt[nameof(LibvirtOptions.MonitoredResources)] is null)
             {
-                GuestAgentOverlay.Add(services, agents);
+                // Ask libvirtd only for the statistics groups of the scheduled resources (ResCoin:Resources).
+                services.AddOptions<LibvirtOptions>().Configure<IOptions<ResCoinOptions>>(static (l, r) => l.MonitoredResources = r.Value.Resources);
+            }
+
+            IResCoinBuilder builder = services.AddResCoin(section)
+                .AddLibvirt()
+                // Guest agents configured (ResCoin:GuestAgent:Agents): memory usage from inside those guests.
+                .AddGuestAgent(section.GetSection("GuestAgent"));
+
+            // One line per VM per period only when asked for (--report vms, or --dry-run).
+            if (parsed.ReportVms)
+            {
+                builder.AddObserver<PeriodPrinter>();
             }
 
             // KSM control, off by default (ResCoin:Ksm:Enabled = true, e.g. ResCoin__Ksm__Enabled=true): ksmd merges harder as
@@ -58,11 +65,6 @@ try
                 services.AddResCoinKsm(o => o.DryRun |= dryRun);
             }
 
-            // Print one line per VM per period (usage, estimate, allocation) around the libvirt actuator.
-            services.Replace(ServiceDescriptor.Singleton<IActuator>(sp => new ReportingActuator(
-                sp.GetRequiredService<LibvirtActuator>(),
-                () => sp.GetRequiredService<ResCoinController>().LastPeriod,
-                Console.Out)));
             services.AddResCoinHostedService();
 
             MetricsExport metrics = parsed.Metrics;
