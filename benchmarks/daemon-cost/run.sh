@@ -16,6 +16,8 @@
 #   --profile   one more rescoin-host run per N under `strace -c -f` (syscalls per period) with libvirt's client
 #               RPC log (LIBVIRT_LOG_FILTERS=1:rpc.netclientprogram: RPCs per period by procedure); files in the output dir
 #   --no-build  use the rescoin-host published by an earlier run
+#   --monitor-benchmark  instead of the cost runs, the libvirt monitor benchmark (bulk call against one call per VM per
+#               resource, benchmarks/ResCoin.Benchmarks/Libvirt) on the same N guests; output in the output dir
 #
 # Method: libvirtd's extra CPU is its utime+stime during the window minus its utime+stime in an equal window with no
 # daemon running (measured in the same round, right before); a daemon's CPU is utime+stime of its process and every
@@ -67,6 +69,7 @@ window=60
 rounds=1
 profile=0
 build=1
+monitor_benchmark=0
 memory_mib=${RESCOIN_COST_GUEST_MIB:-192}
 variants=()
 say() { echo "daemon-cost: $*" >&2; }
@@ -80,6 +83,7 @@ while [ $# -gt 0 ]; do
     --variant) variants+=("$2"); shift 2 ;;
     --profile) profile=1; shift ;;
     --no-build) build=0; shift ;;
+    --monitor-benchmark) monitor_benchmark=1; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) say "unknown argument $1 (see --help)"; exit 2 ;;
   esac
@@ -98,7 +102,11 @@ fi
 mkdir -p "$out/guests"
 chmod 755 "$root/artifacts" "$out" "$out/guests"
 host_dir="$out/host"
-if [ "$build" = 1 ] || [ ! -x "$host_dir/rescoin-host" ]; then
+if [ "$monitor_benchmark" = 1 ]; then
+  dotnet build benchmarks/ResCoin.Benchmarks -c Release -v q -nologo > "$out/benchmark-build.log" 2>&1 || { say "building the benchmarks failed (log: $out/benchmark-build.log)"; exit 1; }
+  build=0
+fi
+if [ "$monitor_benchmark" = 0 ] && { [ "$build" = 1 ] || [ ! -x "$host_dir/rescoin-host" ]; }; then
   say "publishing rescoin-host (Release)"
   if ! dotnet publish samples/ResCoin.Host -c Release -o "$host_dir" -v q -nologo > "$out/publish.log" 2>&1; then
     grep -E 'error' "$out/publish.log" | sort -u | head -n 20
@@ -203,6 +211,13 @@ for n in $vms_list; do
   vms=$((n + others))
   [ "$others" = 0 ] || say "N=$n: $others other running domain(s) on the host are counted as VMs too"
   rows=()
+  if [ "$monitor_benchmark" = 1 ]; then
+    say "N=$n: libvirt monitor benchmark ($vms VMs)"
+    dotnet run -c Release --no-build --project benchmarks/ResCoin.Benchmarks -- --filter '*LibvirtMonitor*' > "$out/monitor-benchmark-$n.log" 2>&1 || say "the benchmark failed (log: $out/monitor-benchmark-$n.log)"
+    grep -E '^\| |running VMs' "$out/monitor-benchmark-$n.log" >&2 || true
+    stop_guests
+    continue
+  fi
   for r in $(seq 1 "$rounds"); do
     l0=$(ticks "$libvirtd_pid"); sleep "$window"; l1=$(ticks "$libvirtd_pid")
     base=$((l1 - l0))
