@@ -15,10 +15,6 @@ internal sealed class AdaptiveModel : SlotModel
 {
     private readonly PredictorEngine[] _candidates;
     private readonly double _keep;
-    private readonly bool _slotLocal;
-
-    /// <summary>Slots per block when every candidate is slot-local: a block's candidate states fit in the level-2 cache.</summary>
-    private const int Block = 256;
     private double[][] _scratch;
     private int _capacity;
 
@@ -31,7 +27,6 @@ internal sealed class AdaptiveModel : SlotModel
         }
 
         _keep = Math.Pow(0.5, 1 / errorHalfLife);
-        _slotLocal = Array.TrueForAll(candidates, static c => c.SlotLocal);
         _scratch = new double[candidates.Length][];
         for (int c = 0; c < _scratch.Length; c++)
         {
@@ -70,46 +65,21 @@ internal sealed class AdaptiveModel : SlotModel
             _capacity = capacity;
         }
 
-        if (!_slotLocal)
+        for (int c = 0; c < k; c++)
         {
-            for (int c = 0; c < k; c++)
-            {
-                _candidates[c].Update(resource, observed, _scratch[c].AsSpan(0, n));
-            }
-
-            Select(observed, estimates, state, counts, 0, n);
-            return;
+            _candidates[c].Update(resource, observed, _scratch[c].AsSpan(0, n));
         }
 
-        // Every candidate is slot-local: run them and the selection block by block, so that a block's observations,
-        // candidate estimates and states are still in the cache when the selection reads them (the same results: no
-        // slot's update reads another slot).
-        for (int start = 0; start < n; start += Block)
-        {
-            int length = Math.Min(Block, n - start);
-            for (int c = 0; c < k; c++)
-            {
-                _candidates[c].UpdateRange(resource, observed, _scratch[c].AsSpan(0, n), start, length);
-            }
-
-            Select(observed, estimates, state, counts, start, start + length);
-        }
-    }
-
-    /// <summary>Scores every candidate's last estimate of the slots in [start, end) and picks the best per slot.</summary>
-    private void Select(ReadOnlySpan<double> observed, Span<double> estimates, Span<double> state, ReadOnlySpan<int> counts, int start, int end)
-    {
-        int k = _candidates.Length;
         double keep = _keep;
         double learn = 1 - keep;
-        int i = start;
+        int i = 0;
         if (k == 4 && Avx.IsSupported)
         {
-            i = SelectOfFour(observed, estimates, state, counts, keep, learn, start, end);
+            i = SelectOfFour(observed, estimates, state, counts, keep, learn);
         }
 
         int width = 2 * k;
-        for (; i < end; i++)
+        for (; i < n; i++)
         {
             double x = observed[i];
             if (double.IsNaN(x))
@@ -148,13 +118,14 @@ internal sealed class AdaptiveModel : SlotModel
     /// estimates are one 256-bit vector each (its 64-byte state), updated with the same arithmetic as the scalar loop;
     /// the best is the first candidate with the smallest error (a vector minimum, then the lowest lane equal to it), as
     /// the scalar loop's strict <c>&lt;</c> picks. Errors are never NaN (observations and estimates are finite). Returns
-    /// the first slot not done.
+    /// the number of slots done.
     /// </summary>
-    private int SelectOfFour(ReadOnlySpan<double> observed, Span<double> estimates, Span<double> state, ReadOnlySpan<int> counts, double keep, double learn, int start, int end)
+    private int SelectOfFour(ReadOnlySpan<double> observed, Span<double> estimates, Span<double> state, ReadOnlySpan<int> counts, double keep, double learn)
     {
-        if (end > observed.Length || state.Length < 8 * end || estimates.Length < end || counts.Length < end)
+        int n = observed.Length;
+        if (state.Length < 8 * n || estimates.Length < n || counts.Length < n)
         {
-            return start;
+            return 0;
         }
 
         ref double x0 = ref MemoryMarshal.GetReference(observed);
@@ -167,7 +138,7 @@ internal sealed class AdaptiveModel : SlotModel
         ref double a3 = ref MemoryMarshal.GetArrayDataReference(_scratch[3]);
         Vector256<double> vKeep = Vector256.Create(keep);
         Vector256<double> vLearn = Vector256.Create(learn);
-        for (int i = start; i < end; i++)
+        for (int i = 0; i < n; i++)
         {
             double x = Unsafe.Add(ref x0, i);
             if (double.IsNaN(x))
@@ -192,6 +163,6 @@ internal sealed class AdaptiveModel : SlotModel
             Unsafe.Add(ref e0, i) = Unsafe.Add(ref s, 4 + best);
         }
 
-        return end;
+        return n;
     }
 }

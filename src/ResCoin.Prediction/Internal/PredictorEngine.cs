@@ -107,30 +107,6 @@ internal sealed class PredictorEngine
         }
     }
 
-    /// <summary>
-    /// <see cref="Update"/> for the slots in [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>)
-    /// of spans that cover every slot, for a slot-local model whose observations were already checked, without error
-    /// scoring: the adaptive predictor runs its candidates block by block with it.
-    /// </summary>
-    public void UpdateRange(ResourceKind resource, ReadOnlySpan<double> observed, Span<double> estimates, int start, int length)
-    {
-        if (!_model.SlotLocal || _errors is not null || (uint)resource >= ResourceKinds.Count || observed.Length != estimates.Length
-            || (uint)start > (uint)observed.Length || (uint)length > (uint)(observed.Length - start))
-        {
-            throw new InvalidOperationException("UpdateRange needs a slot-local model without error tracking and a range within the spans.");
-        }
-
-        ResourceSlots s = _resources[(int)resource] ??= new ResourceSlots(_model.StateWidth(resource));
-        s.EnsureCapacity(observed.Length);
-        Span<double> e = estimates.Slice(start, length);
-        Span<double> p = s.Previous.AsSpan(start, length);
-        ReadOnlySpan<double> x = observed.Slice(start, length);
-        Span<int> c = s.Counts.AsSpan(start, length);
-        p.CopyTo(e);
-        _model.Update(resource, x, e, s.State.AsSpan(start * s.Width, length * s.Width), c);
-        Finish(x, e, p, c);
-    }
-
     /// <summary>Clamps every estimate to [0, <see cref="double.MaxValue"/>] (NaN to 0), remembers it, and counts the measured slots.</summary>
     private static void Finish(ReadOnlySpan<double> observed, Span<double> estimates, Span<double> previous, Span<int> counts)
     {
