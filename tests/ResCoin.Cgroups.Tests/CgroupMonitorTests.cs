@@ -161,23 +161,7 @@ public sealed class CgroupMonitorTests : IDisposable
         CgroupOptions options = Options("machine.slice/*.scope");
         options.RescanInterval = TimeSpan.FromHours(1);
         using var monitor = new CgroupMonitor(options, tree.FileSystem, _time, null);
-        var snapshot = new HostSnapshot();
-        for (int i = 0; i < 3; i++)
-        {
-            snapshot.Clear();
-            _time.Advance(TimeSpan.FromSeconds(1));
-            monitor.Sample(snapshot);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10; i++)
-        {
-            snapshot.Clear();
-            _time.Advance(TimeSpan.FromSeconds(1));
-            monitor.Sample(snapshot);
-        }
-
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, AllocatedInSteadyState(monitor, _time, periods: 10));
     }
 
     [Fact]
@@ -186,6 +170,28 @@ public sealed class CgroupMonitorTests : IDisposable
         var options = new CgroupOptions { Cgroups = [], Devices = ["sda"] };
         var ex = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => new CgroupMonitor(Microsoft.Extensions.Options.Options.Create(options)));
         Assert.Contains("Cgroups:", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs 3 warm-up periods (a second apart), then <paramref name="periods"/> more: the bytes the calling thread allocated in those.</summary>
+    internal static long AllocatedInSteadyState(CgroupMonitor monitor, FakeTimeProvider time, int periods)
+    {
+        var snapshot = new HostSnapshot();
+        for (int i = 0; i < 3; i++)
+        {
+            snapshot.Clear();
+            time.Advance(TimeSpan.FromSeconds(1));
+            monitor.Sample(snapshot);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < periods; i++)
+        {
+            snapshot.Clear();
+            time.Advance(TimeSpan.FromSeconds(1));
+            monitor.Sample(snapshot);
+        }
+
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     internal static CgroupOptions Options(params string[] patterns) => new() { Cgroups = patterns, JournalPath = Path.Combine(Path.GetTempPath(), $"rescoin-journal-{Guid.NewGuid():N}.json") };
