@@ -1,27 +1,33 @@
-// Latest results (2026-11-26, BenchmarkDotNet 0.15.8, in-process, 15 iterations), against 3 running TCG guests
-// (scripts/kvm/guests.sh start: rescoin-demo-cpu|idle|disk, 1 vCPU, 192 MiB, one virtio disk each, no NIC), on the shared
-// 2-core dev VM (AMD EPYC 2.45GHz, Debian 12, libvirt 9.0, QEMU 7.2) while other engineers' builds and tests kept the
-// load average at ~32 — so libvirtd and the QEMU monitors answered slowly and both columns are dominated by that
-// starvation, not by the client side. Re-run on a quiet host for a meaningful ratio.
+// Latest results (2026-12-03 12:13-12:19 UTC, BenchmarkDotNet 0.15.8, in-process, 15 iterations), run by
+// `benchmarks/daemon-cost/run.sh --vms "2 8" --monitor-benchmark` under flock /tmp/rescoin-host.lock (no other guests):
+// 2 and 8 TCG guests (rescoin-cost-1 burning CPU, the others idle; 1 vCPU, 192 MiB, one virtio disk, no NIC), on the
+// shared 2-core dev VM (AMD EPYC, Debian 12, libvirt 9.0, QEMU 7.2). Not a quiet host: load average 10-14 from other
+// engineers' builds and tests (13.9 over 5 min at the end), so the spread is large; compare within a table.
 //
-// | Method                | Mean     | Error    | StdDev   | Ratio | RatioSD | Allocated | Alloc Ratio |
-// |---------------------- |---------:|---------:|---------:|------:|--------:|----------:|------------:|
-// | PerVmPerResourceCalls | 294.8 ms | 80.95 ms | 71.76 ms |  1.07 |    0.41 |     376 B |        1.00 |
-// | BulkStatsMonitor      | 294.8 ms | 71.11 ms | 63.03 ms |  1.07 |    0.39 |    2976 B |        7.91 |
+// 2 guests:
+// | Method                     | Mean     | Error     | StdDev    | Median   | Ratio | RatioSD | Allocated | Alloc Ratio |
+// |--------------------------- |---------:|----------:|----------:|---------:|------:|--------:|----------:|------------:|
+// | PerVmPerResourceCalls      | 28.75 ms | 18.818 ms | 17.602 ms | 21.95 ms |  1.43 |    1.25 |     195 B |        1.00 |
+// | BulkStatsMonitor           | 33.73 ms |  8.705 ms |  7.269 ms | 31.82 ms |  1.67 |    1.02 |     777 B |        3.98 |
+// | BulkStatsMonitorFastGroups | 13.30 ms |  8.852 ms |  8.280 ms | 12.07 ms |  0.66 |    0.59 |     352 B |        1.81 |
 //
-// Second run, 04:05 UTC, load average ~23, guests booted 75 s earlier:
+// 8 guests:
+// | Method                     | Mean      | Error     | StdDev    | Median    | Ratio | RatioSD | Allocated | Alloc Ratio |
+// |--------------------------- |----------:|----------:|----------:|----------:|------:|--------:|----------:|------------:|
+// | PerVmPerResourceCalls      | 211.01 ms | 155.43 ms | 145.39 ms | 162.70 ms |  1.61 |    1.80 |     726 B |        1.00 |
+// | BulkStatsMonitor           | 270.95 ms | 285.24 ms | 238.19 ms | 208.33 ms |  2.06 |    2.68 |     592 B |        0.82 |
+// | BulkStatsMonitorFastGroups |  68.44 ms |  46.00 ms |  43.03 ms |  55.60 ms |  0.52 |    0.56 |     592 B |        0.82 |
 //
-// | Method                | Mean     | Error    | StdDev    | Median   | Ratio | RatioSD | Allocated | Alloc Ratio |
-// |---------------------- |---------:|---------:|----------:|---------:|------:|--------:|----------:|------------:|
-// | PerVmPerResourceCalls | 290.7 ms | 210.5 ms | 186.62 ms | 225.6 ms |  1.46 |    1.41 |    2792 B |        1.00 |
-// | BulkStatsMonitor      | 308.8 ms | 106.3 ms |  94.25 ms | 327.9 ms |  1.55 |    1.12 |         - |        0.00 |
+// Verdict: in wall time the bulk call is not faster than one call per VM per resource on this machine (within the noise:
+// both wait on the TCG guests' QEMU monitors, the balloon and block statistics need a QEMU round trip per VM either way,
+// and the per-VM way reads fewer counters: no vCPU scheduler statistics). What the bulk call saves is round trips and
+// libvirtd work: 1 RPC per period against 1 + n*(2 + 1 + d + k) (list, lookup, GetInfo, MemoryStats, BlockStats per disk,
+// InterfaceStats per NIC) = 9 and 33 here. The fast groups (state, cpu.time, balloon: what the monitor asks between slow
+// samples with SlowStatsIntervalSeconds) take 0.25-0.4x the full bulk call. libvirtd's own CPU per group, measured with
+// `virsh domstats` 200 times over 2 guests the same day: state 0.05, cpu-total 0.28, vcpu 0.50, balloon 0.43, block
+// 0.80 ms per VM per call; all groups together 1.5 ms per VM. The daemon's whole cost per period: benchmarks/daemon-cost.
 //
-// Verdict on this machine: no measurable time difference (both wait on starved QEMU monitors: balloon and block
-// statistics need one QEMU query per VM either way); the bulk monitor allocates nothing per period in steady state.
-//
-// Round trips per period for n VMs with d disks and k NICs each: per-VM way 1 + n*(2 + 1 + d + k) (list, lookup,
-// GetInfo, MemoryStats, BlockStats per disk, InterfaceStats per NIC) = 13 here; bulk way 1 (+ virNodeGetInfo once per
-// connection). The bulk call also returns balloon/vcpu/state data the per-VM path does not read.
+// Earlier (2026-11-26, 3 guests, load average ~23-32): 294.8 ms per-VM against 294.8 ms bulk; 290.7 against 308.8 ms.
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
