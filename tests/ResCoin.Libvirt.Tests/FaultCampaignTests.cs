@@ -693,10 +693,11 @@ public sealed partial class FaultCampaignTests : IDisposable
         return (crashed, output);
     }
 
-    private Process StartHelper(string point, int n)
+    private Process StartHelper(string point, int n, string? journal = null, string[]? wrapper = null)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "exec", typeof(FaultCampaignTests).Assembly.Location, FaultHelper.Command, GuestFixture.Uri, JournalPath, Vm, point, n.ToString(CultureInfo.InvariantCulture) })
+        wrapper ??= ["dotnet"];
+        var psi = new ProcessStartInfo(wrapper[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in wrapper.Skip(1).Concat(["exec", typeof(FaultCampaignTests).Assembly.Location, FaultHelper.Command, GuestFixture.Uri, journal ?? JournalPath, Vm, point, n.ToString(CultureInfo.InvariantCulture)]))
         {
             psi.ArgumentList.Add(a);
         }

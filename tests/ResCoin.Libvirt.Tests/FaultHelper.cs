@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.Logging;
 using ResCoin.Actuation;
 using ResCoin.Libvirt.Native;
 
@@ -16,12 +17,18 @@ namespace ResCoin.Libvirt.Tests;
 /// <item><c>synced</c>: the journal write is durable; the libvirt call it prepares is not made;</item>
 /// <item><c>set</c>: a libvirt setter returned (the next journal write or setter not started);</item>
 /// <item><c>restored</c>: a restore put a setting back in libvirt; its journal entry is not yet removed;</item>
-/// <item><c>hold</c>: never crashes; after <c>applied</c> it waits to be killed (the parent's real kill -9).</item>
+/// <item><c>hold</c>: never crashes; after <c>applied</c> it waits to be killed (the parent's real kill -9);</item>
+/// <item><c>eacces-before-restore</c>: never crashes; after <c>applied</c> it makes the journal's directory read-only
+/// (0500), so that a helper run without CAP_DAC_OVERRIDE gets EACCES on every journal write of the restore.</item>
+/// <item>any other name (e.g. <c>never</c>): never crashes.</item>
 /// </list>
 /// </summary>
 internal static class FaultHelper
 {
     public const string Command = "fault-helper";
+
+    /// <summary>The point at which the helper takes the write permission on the journal's directory away before restoring.</summary>
+    public const string TakeWriteAway = "eacces-before-restore";
 
     /// <summary>The plan the helper applies: what the campaign expects to be undone.</summary>
     public static AllocationPlan Plan(string vm)
@@ -84,7 +91,8 @@ internal static class FaultHelper
 
         JournalFiles.FaultHook = Passage;
         LibvirtApi.AfterSet = _ => Passage("set");
-        using var actuator = new LibvirtActuator(Options(args[1], args[2]));
+        var log = new ListLogger<LibvirtActuator>();
+        using var actuator = new LibvirtActuator(Options(args[1], args[2]), logger: log);
         actuator.FaultHook = at => Passage(at.StartsWith("restored:", StringComparison.Ordinal) ? "restored" : at);
         await ApplyUntilJournaledAsync(actuator, args[3]);
         Console.WriteLine("applied " + actuator.JournaledSettings.ToString(CultureInfo.InvariantCulture));
@@ -93,8 +101,22 @@ internal static class FaultHelper
             await Task.Delay(Timeout.Infinite);
         }
 
+        if (point == TakeWriteAway && !OperatingSystem.IsWindows())
+        {
+            // The owner may change the mode without any capability; without CAP_DAC_OVERRIDE it then obeys it.
+            File.SetUnixFileMode(Path.GetDirectoryName(Path.GetFullPath(args[2]))!, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        }
+
         await actuator.RestoreAsync(default);
         Console.WriteLine("restored " + actuator.JournaledSettings.ToString(CultureInfo.InvariantCulture));
+        foreach ((LogLevel level, string message) in log.Lines)
+        {
+            if (level >= LogLevel.Warning)
+            {
+                Console.WriteLine("log: " + message); // what the parent checks the cause of a failure with
+            }
+        }
+
         return 0;
     }
 }
