@@ -104,21 +104,32 @@ public sealed class CgroupMonitorParallelTests : IDisposable
             monitor.Sample(snapshot);
         }
 
-        long caller = GC.GetAllocatedBytesForCurrentThread();
-        long workers = monitor.ReaderThreadsAllocatedBytes;
-        for (int i = 0; i < 10; i++)
+        // Three windows of ten periods: a per-period allocation shows in every window, while a one-time allocation of
+        // the runtime's (seen once in about seven loaded runs: 24 B when the caller first had to block on a worker)
+        // shows in one at most. The steady state must reach zero on both sides in some window.
+        var windows = new List<(long Caller, long Workers)>();
+        for (int w = 0; w < 3; w++)
         {
-            snapshot.Clear();
-            _time.Advance(TimeSpan.FromSeconds(1));
-            monitor.Sample(snapshot);
+            long caller = GC.GetAllocatedBytesForCurrentThread();
+            long workers = monitor.ReaderThreadsAllocatedBytes;
+            for (int i = 0; i < 10; i++)
+            {
+                snapshot.Clear();
+                _time.Advance(TimeSpan.FromSeconds(1));
+                monitor.Sample(snapshot);
+            }
+
+            long callerAllocated = GC.GetAllocatedBytesForCurrentThread() - caller;
+            long workersAllocated = monitor.ReaderThreadsAllocatedBytes - workers;
+            windows.Add((callerAllocated, workersAllocated));
+            if (callerAllocated == 0 && workersAllocated == 0)
+            {
+                break;
+            }
         }
 
-        long callerAllocated = GC.GetAllocatedBytesForCurrentThread() - caller; // before any Assert (xunit allocates)
-        long workersAllocated = monitor.ReaderThreadsAllocatedBytes - workers;
-
         Assert.Equal(count, snapshot.Count);
-        Assert.Equal(0, callerAllocated);
-        Assert.Equal(0, workersAllocated);
+        Assert.True(windows[^1] == (0, 0), "bytes allocated per window of 10 periods (caller, reader threads): " + string.Join(", ", windows));
     }
 
     [Fact]
