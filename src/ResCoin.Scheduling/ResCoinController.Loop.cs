@@ -6,6 +6,7 @@ namespace ResCoin.Scheduling;
 /// <content>The timer loop, the period deadline, failure reporting and the restore on stop.</content>
 public sealed partial class ResCoinController
 {
+    private static readonly TimeSpan s_firstDeadline = TimeSpan.FromSeconds(30);
     private CancellationTokenSource? _deadlineSource;
     private CancellationToken _deadlineLinkedTo;
     private CancellationTokenRegistration _deadlineLink;
@@ -66,7 +67,8 @@ public sealed partial class ResCoinController
             _deadlineLinkedTo = cancellationToken;
         }
 
-        _deadlineSource.CancelAfter(_deadline);
+        // The first period also pays for start-up (JIT of the whole path, connecting to the host): at least 30 s.
+        _deadlineSource.CancelAfter(_attempts == 1 && _deadline < s_firstDeadline ? s_firstDeadline : _deadline);
         return _deadlineSource.Token;
     }
 
@@ -85,8 +87,9 @@ public sealed partial class ResCoinController
         _metrics.Failed(name);
         if (deadline.IsCancellationRequested)
         {
-            Log.DeadlineMissed(_logger, index, stage, _deadline);
-            return new TimeoutException($"The {name} stage of period {index} did not finish within the period deadline of {_deadline}.", ex);
+            Log.DeadlineMissed(_logger, index, stage, _attempts == 1 && _deadline < s_firstDeadline ? s_firstDeadline : _deadline);
+            TimeSpan deadlineUsed = _attempts == 1 && _deadline < s_firstDeadline ? s_firstDeadline : _deadline;
+            return new TimeoutException($"The {name} stage of period {index} did not finish within the period deadline of {deadlineUsed}.", ex);
         }
 
         switch (stage)

@@ -276,6 +276,16 @@ public sealed class ResCoinControllerTests
     {
         _monitor.Vms["a"] = new ResourceVector(1, 1e9);
         await using ResCoinController controller = Create(o => { o.Period = TimeSpan.FromSeconds(5); o.PeriodDeadline = TimeSpan.FromSeconds(3); });
+
+        // The first period also pays for start-up: its deadline is 30 s.
+        _monitor.Hang = true;
+        ValueTask<PeriodResult> first = controller.RunPeriodAsync(default);
+        _time.Advance(TimeSpan.FromSeconds(29));
+        await Task.Delay(50);
+        Assert.False(first.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Contains("period deadline of 00:00:30", (await first.AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Error!.Message, StringComparison.Ordinal);
+
         _monitor.Hang = true;
         ValueTask<PeriodResult> hung = controller.RunPeriodAsync(default);
         _time.Advance(TimeSpan.FromSeconds(2));
