@@ -67,10 +67,12 @@ public sealed partial class ResCoinController
             _deadlineLinkedTo = cancellationToken;
         }
 
-        // The first period also pays for start-up (JIT of the whole path, connecting to the host): at least 30 s.
-        _deadlineSource.CancelAfter(_attempts == 1 && _deadline < s_firstDeadline ? s_firstDeadline : _deadline);
+        _deadlineSource.CancelAfter(CurrentDeadline);
         return _deadlineSource.Token;
     }
+
+    /// <summary>This period's deadline: the first period, which also pays for start-up, gets at least 30 s.</summary>
+    private TimeSpan CurrentDeadline => _attempts == 1 && _deadline < s_firstDeadline ? s_firstDeadline : _deadline;
 
     /// <summary>Disarms the deadline's timer between periods (a source whose deadline passed is replaced at the next start).</summary>
     private void StopDeadline() => _deadlineSource?.TryReset();
@@ -87,9 +89,8 @@ public sealed partial class ResCoinController
         _metrics.Failed(name);
         if (deadline.IsCancellationRequested)
         {
-            Log.DeadlineMissed(_logger, index, stage, _attempts == 1 && _deadline < s_firstDeadline ? s_firstDeadline : _deadline);
-            TimeSpan deadlineUsed = _attempts == 1 && _deadline < s_firstDeadline ? s_firstDeadline : _deadline;
-            return new TimeoutException($"The {name} stage of period {index} did not finish within the period deadline of {deadlineUsed}.", ex);
+            Log.DeadlineMissed(_logger, index, stage, CurrentDeadline);
+            return new TimeoutException($"The {name} stage of period {index} did not finish within the period deadline of {CurrentDeadline}.", ex);
         }
 
         switch (stage)
