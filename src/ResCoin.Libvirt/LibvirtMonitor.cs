@@ -15,6 +15,8 @@ namespace ResCoin.Libvirt;
 public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 {
     private readonly uint _statsMask;
+    private readonly bool _processCpu;
+    private bool _needLibvirtCpu = true; // the first sample asks libvirtd too, for the VMs whose process is not found
     private readonly LibvirtOptions _options;
     private readonly DomainFacts? _facts;
     private readonly TimeProvider _time;
@@ -45,6 +47,8 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         _options = options;
         _facts = facts;
         _statsMask = StatsMask(options.MonitoredResources);
+        _processCpu = (_statsMask & NativeMethods.StatsCpuTotal) != 0 && !string.IsNullOrEmpty(options.QemuRunDirectory)
+            && IsLocal(options.ConnectionUri) && OperatingSystem.IsLinux();
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
         _connection = new LibvirtConnection(options.ConnectionUri, _time, _logger,
@@ -61,8 +65,27 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Closes the connection.</summary>
-    public void Dispose() => _connection.Dispose();
+    /// <summary>Closes the connection and the QEMU processes' stat files.</summary>
+    public void Dispose()
+    {
+        foreach (VmState vm in _vms)
+        {
+            vm.Dispose();
+        }
+
+        _vms.Clear();
+        _connection.Dispose();
+    }
+
+    /// <summary>The statistics groups the last sample asked libvirtd for (for tests).</summary>
+    internal uint LastStatsMask { get; private set; }
+
+    /// <summary>Whether a connection URI names the local host (no host between <c>://</c> and the path).</summary>
+    internal static bool IsLocal(string uri)
+    {
+        int scheme = uri.IndexOf("://", StringComparison.Ordinal);
+        return scheme >= 0 && uri.AsSpan(scheme + 3).StartsWith("/");
+    }
 
     private unsafe void Sample(HostSnapshot snapshot)
     {
@@ -86,6 +109,13 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         try
         {
             uint mask = detailed ? _statsMask : _statsMask & FastStatsMask;
+            if (_processCpu && !_needLibvirtCpu)
+            {
+                mask &= ~NativeMethods.StatsCpuTotal; // every VM's CPU time comes from its QEMU process
+            }
+
+            LastStatsMask = mask;
+
             result = _connection.Call("virConnectGetAllDomainStats", () => GetAllDomainStats(conn, mask), static r => NativeMethods.virDomainStatsRecordListFree(r.Records));
         }
         catch (LibvirtException)
@@ -120,6 +150,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         int generation = ++_generation;
         double unixNow = snapshot.Timestamp.ToUnixTimeMilliseconds() / 1000.0;
         _facts?.Begin(snapshot.Timestamp);
+        bool needLibvirtCpu = false;
         try
         {
             for (int i = 0; i < n; i++)
@@ -141,8 +172,10 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
                 VmState vm = FindOrAdd(name, r->Domain);
                 vm.Generation = generation;
                 uint id = NativeMethods.virDomainGetID(r->Domain);
+                bool fromProcess = _processCpu && ReadProcessCpu(vm, id, ref stats);
+                needLibvirtCpu |= _processCpu && !fromProcess;
                 ref VmSample sample = ref snapshot.Add(vm.Id);
-                vm.Update(ref sample, in stats, id, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds, detailed);
+                vm.Update(ref sample, in stats, id, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds, detailed, fromProcess);
                 _facts?.Set(vm.Id, new DomainFacts.Fact(id, ToCount(vm.Vcpus), ToKiB(stats.BalloonCurrentKiB), ToKiB(stats.BalloonMaximumKiB)));
                 MaybeSetStatsPeriod(vm, r->Domain, in stats, id);
             }
@@ -152,14 +185,44 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             NativeMethods.virDomainStatsRecordListFree(records);
         }
 
+        _needLibvirtCpu = needLibvirtCpu;
+
         // VMs that stopped or vanished since the last period are forgotten (their counters restart if they come back).
         for (int i = _vms.Count - 1; i >= 0; i--)
         {
             if (_vms[i].Generation != generation)
             {
+                _vms[i].Dispose();
                 _vms.RemoveAt(i);
             }
         }
+    }
+
+    /// <summary>
+    /// The VM's CPU time from its QEMU process into <paramref name="stats"/>; false when the process is not known or cannot
+    /// be read (then libvirtd's <c>cpu.time</c>, when the sample carries it, is used, and the next sample asks for it).
+    /// The process is looked up once per domain id.
+    /// </summary>
+    private bool ReadProcessCpu(VmState vm, uint domainId, ref DomainStats stats)
+    {
+        if (vm.ProcessForId != domainId)
+        {
+            vm.SetProcess(QemuProcess.TryOpen(_options.QemuRunDirectory, vm.Id.Name), domainId);
+            if (vm.Process is null)
+            {
+                LogProcessCpuUnavailable(_logger, vm.Id.Name, _options.QemuRunDirectory);
+            }
+        }
+
+        double ns = vm.Process?.ReadCpuNs() ?? double.NaN;
+        if (double.IsNaN(ns))
+        {
+            vm.SetProcess(null, domainId); // gone: through libvirtd until the domain id changes
+            return false;
+        }
+
+        stats.CpuTimeNs = ns;
+        return true;
     }
 
     private readonly unsafe struct StatsResult(int count, DomainStatsRecord** records)
@@ -230,6 +293,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
                     return vm;
                 }
 
+                vm.Dispose();
                 _vms.RemoveAt(i);
                 break;
             }
@@ -280,6 +344,9 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         }
     }
 
+    [LoggerMessage(EventId = 4, Level = LogLevel.Debug, Message = "VM {Vm}: no readable QEMU process from the pid file in {RunDirectory}; its CPU time comes from libvirtd")]
+    private static partial void LogProcessCpuUnavailable(ILogger logger, string vm, string runDirectory);
+
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "VM {Vm} is running; monitoring it")]
     private static partial void LogVmAppeared(ILogger logger, string vm);
 
@@ -290,7 +357,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
     private static partial void LogStatsPeriodFailed(ILogger logger, string vm, string error);
 
     /// <summary>The counters of one VM from the previous period.</summary>
-    internal sealed class VmState
+    internal sealed class VmState : IDisposable
     {
         public VmState(byte[] nameUtf8)
             : this(nameUtf8, Guid.Empty)
@@ -312,7 +379,27 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 
         public uint StatsPeriodSetForId { get; set; } = uint.MaxValue;
 
+        /// <summary>The VM's QEMU process when its CPU time is read from <c>/proc</c>; null otherwise.</summary>
+        public QemuProcess? Process { get; private set; }
+
+        /// <summary>The domain id <see cref="Process"/> was looked up for (<see cref="uint.MaxValue"/>: never).</summary>
+        public uint ProcessForId { get; private set; } = uint.MaxValue;
+
+        public void SetProcess(QemuProcess? process, uint domainId)
+        {
+            if (!ReferenceEquals(process, Process))
+            {
+                Process?.Dispose();
+            }
+
+            Process = process;
+            ProcessForId = domainId;
+        }
+
+        public void Dispose() => SetProcess(null, uint.MaxValue);
+
         private bool _hasPrevious;
+        private bool _cpuFromProcess;
         private bool _hasDetail;
         private uint _domainId;
         private long _timestamp;
@@ -343,9 +430,11 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         /// <summary>
         /// Fills a sample from this period's stats and the previous counters. Without <paramref name="detailed"/> the stats
         /// carry no vCPU, block or interface groups: the last pressure, vCPU count and disk/network rates are repeated, and
-        /// the next detailed sample's rates cover the whole interval since the last one.
+        /// the next detailed sample's rates cover the whole interval since the last one. <paramref name="cpuFromProcess"/> says
+        /// where <c>CpuTimeNs</c> came from (the QEMU process or libvirtd): two different counters, so a change of source
+        /// gives no CPU rate for that period.
         /// </summary>
-        public void Update(ref VmSample sample, in DomainStats stats, uint domainId, long timestamp, double unixNowSeconds, TimeProvider time, double maxAgeSeconds, bool detailed)
+        public void Update(ref VmSample sample, in DomainStats stats, uint domainId, long timestamp, double unixNowSeconds, TimeProvider time, double maxAgeSeconds, bool detailed, bool cpuFromProcess = false)
         {
             // A different domain id means the VM was restarted: its counters started again from 0.
             bool restarted = _hasPrevious && domainId != _domainId;
@@ -358,7 +447,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 
             double seconds = _hasPrevious && !restarted ? time.GetElapsedTime(_timestamp, timestamp).TotalSeconds : 0;
             bool haveInterval = seconds > 1e-3;
-            sample.Usage.Cpu = haveInterval ? Rate(stats.CpuTimeNs, _cpuNs, seconds) / 1e9 : double.NaN;
+            sample.Usage.Cpu = haveInterval && cpuFromProcess == _cpuFromProcess ? Rate(stats.CpuTimeNs, _cpuNs, seconds) / 1e9 : double.NaN;
 
             bool fresh = stats.BalloonLastUpdate > 0 && unixNowSeconds - stats.BalloonLastUpdate <= maxAgeSeconds;
             sample.Usage.Memory = stats.GuestUsedBytes(fresh);
@@ -404,6 +493,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             _domainId = domainId;
             _timestamp = timestamp;
             _cpuNs = stats.CpuTimeNs;
+            _cpuFromProcess = cpuFromProcess;
         }
 
         /// <summary>

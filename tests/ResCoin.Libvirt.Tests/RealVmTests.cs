@@ -52,6 +52,36 @@ public sealed class RealVmTests(GuestFixture guests) : IDisposable
     }
 
     [SkippableFact]
+    public async Task Monitor_CpuFromQemuProcess_AgreesWithLibvirtd_AndLibvirtdIsNotAskedForIt()
+    {
+        guests.Require();
+        using var fromProcess = new LibvirtMonitor(Options());
+        using var fromLibvirtd = new LibvirtMonitor(Options(o => o.QemuRunDirectory = string.Empty));
+        var a = new HostSnapshot();
+        var b = new HostSnapshot();
+        await fromProcess.SampleAsync(a, default);
+        await fromLibvirtd.SampleAsync(b, default);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        a.Clear();
+        b.Clear();
+        await fromProcess.SampleAsync(a, default);
+        await fromLibvirtd.SampleAsync(b, default);
+
+        // The steady-state call leaves cpu-total out when every VM's process was found; the other monitor asks for it.
+        Assert.Equal(0u, fromProcess.LastStatsMask & Native.NativeMethods.StatsCpuTotal);
+        Assert.NotEqual(0u, fromLibvirtd.LastStatsMask & Native.NativeMethods.StatsCpuTotal);
+        foreach (string name in new[] { guests.CpuGuest, guests.IdleGuest })
+        {
+            double p = a.Vms[a.IndexOf(new VmId(name))].Usage.Cpu;
+            double l = b.Vms[b.IndexOf(new VmId(name))].Usage.Cpu;
+            // Two counters of the same threads over nearly the same 4 s (10 ms ticks against nanoseconds).
+            Assert.InRange(p, l - 0.08, l + 0.08);
+        }
+
+        Assert.True(a.Vms[a.IndexOf(new VmId(guests.CpuGuest))].Usage.Cpu > 0.1);
+    }
+
+    [SkippableFact]
     public async Task Actuator_CapsCpu_QuotaInSchedulerAndCgroup_UsageDrops_RestoreUndoes()
     {
         guests.Require();
