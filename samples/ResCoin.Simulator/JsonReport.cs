@@ -110,6 +110,7 @@ public static class JsonReport
         w.WriteNumber("bucketCapPeriods", settings.BucketCapPeriods);
         w.WriteNumber("maxBoost", settings.Weighting.MaxBoost);
         w.WriteNumber("creditPeriods", settings.Weighting.CreditPeriods);
+        w.WriteString("capOnly", settings.Weighting.CapOnly == Scheduling.CapOnlyRule.Loose ? "loose" : "predicted");
         w.WriteNumber("window", settings.Window);
         w.WriteNumber("burstLookback", SimulatedHost.DefaultBurstLookback);
         w.WriteString("policyPredictor", settings.PolicyPredictor);

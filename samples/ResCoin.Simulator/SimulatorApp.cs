@@ -24,6 +24,7 @@ public static class SimulatorApp
     private static readonly Option<double> s_bucketCap = new("--bucket-cap") { Description = "Credit bucket size, in periods of template.", HelpName = "P", DefaultValueFactory = _ => ResCoinOptions.DefaultBucketCapPeriods };
     private static readonly Option<double> s_maxBoost = new("--max-boost") { Description = "The most credit can raise a VM's weight, as a factor (ResCoin:Weighting:MaxBoost; 1 turns credit weighting off).", HelpName = "X", DefaultValueFactory = _ => CreditWeighting.DefaultMaxBoost };
     private static readonly Option<double> s_creditPeriods = new("--credit-periods") { Description = "Credit worth this many periods of template doubles a weight (ResCoin:Weighting:CreditPeriods).", HelpName = "P", DefaultValueFactory = _ => CreditWeighting.DefaultCreditPeriods };
+    private static readonly Option<string> s_capOnly = new("--cap-only") { Description = "How rescoin caps resources the host cannot weight (memory, disk, network): predicted (every VM at its predicted demand, water-filled by credit under contention) or loose (only VMs without credit above their template, while a VM with credit goes unserved) (ResCoin:Weighting:CapOnly).", HelpName = "predicted|loose", DefaultValueFactory = _ => "predicted" };
     private static readonly Option<int> s_window = new("--window") { Description = "Credit window, in periods (with --credit window).", HelpName = "K", DefaultValueFactory = _ => ResCoinOptions.DefaultWindow };
     private static readonly Option<string?> s_policies = new("--policies") { Description = "Comma-separated policies to compare (default: rescoin,none,static,share,drf).", HelpName = "a,b" };
     private static readonly Option<string?> s_predictors = new("--predictors") { Description = "Comma-separated predictors to score (default: last,ewma,holt,fastslow,percentile,adaptive; also: oracle). The first one given is also the predictor every policy runs with (default: " + ResCoinOptions.DefaultPredictor + ").", HelpName = "a,b" };
@@ -130,7 +131,7 @@ public static class SimulatorApp
     {
         var root = new RootCommand("ResCoin simulator: runs the real ResCoin controller against a simulated host for every policy and predictor, prints a comparison and writes an HTML report with charts.")
         {
-            s_trace, s_scenario, s_vms, s_periods, s_capacityFraction, s_credit, s_bucketCap, s_maxBoost, s_creditPeriods, s_window, s_policies, s_predictors, s_seed, s_json, s_out,
+            s_trace, s_scenario, s_vms, s_periods, s_capacityFraction, s_credit, s_bucketCap, s_maxBoost, s_creditPeriods, s_capOnly, s_window, s_policies, s_predictors, s_seed, s_json, s_out,
         };
         root.SetAction(_ => 0);
         return root;
@@ -203,7 +204,15 @@ public static class SimulatorApp
             throw new UserErrorException($"--credit-periods: must be above 0 and at most 1e9 (was {creditPeriods.ToString(CultureInfo.InvariantCulture)})");
         }
 
-        var weighting = new CreditWeighting { MaxBoost = maxBoost, CreditPeriods = creditPeriods };
+        string capOnlyText = parse.GetValue(s_capOnly) ?? "predicted";
+        CapOnlyRule capOnly = capOnlyText.Trim().ToLowerInvariant() switch
+        {
+            "loose" => CapOnlyRule.Loose,
+            "predicted" => CapOnlyRule.Predicted,
+            _ => throw new UserErrorException($"--cap-only: unknown rule '{capOnlyText}'; valid: loose, predicted"),
+        };
+
+        var weighting = new CreditWeighting { MaxBoost = maxBoost, CreditPeriods = creditPeriods, CapOnly = capOnly };
 
         int? vms = parse.GetValue(s_vms);
         if (vms is < 1)

@@ -61,7 +61,11 @@ public sealed class CreditAllocator : ColumnAllocator
     /// <summary>The water-filler, for tests.</summary>
     internal WaterFiller Filler => _filler;
 
-    /// <summary>One resource: weights and loose caps for a weight-arbitrated resource, water-filled caps for the others.</summary>
+    /// <summary>
+    /// One resource: weights and loose caps for a weight-arbitrated resource; for the others the same loose caps without
+    /// weights (<see cref="CapOnlyRule.Loose"/>, the default) or caps water-filled at the predicted demand
+    /// (<see cref="CapOnlyRule.Predicted"/>).
+    /// </summary>
     /// <param name="input">The resource's columns.</param>
     /// <param name="caps">Receives the caps.</param>
     /// <param name="weights">Receives the weights (NaN for a cap-only resource).</param>
@@ -70,6 +74,14 @@ public sealed class CreditAllocator : ColumnAllocator
         if (input.Weighted)
         {
             _weighted.Allocate(input, caps, weights);
+            return;
+        }
+
+        if (Weighting.CapOnly == CapOnlyRule.Loose)
+        {
+            // The host cannot weight this resource: the same caps, no weights.
+            _weighted.Allocate(input, caps, weights);
+            weights.Fill(double.NaN);
             return;
         }
 

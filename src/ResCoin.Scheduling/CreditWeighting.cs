@@ -46,6 +46,13 @@ public sealed class CreditWeighting
     /// <summary>A VM that used at least this fraction of its cap counts as capped and wanting more. Default 0.98.</summary>
     public double CappedFraction { get; set; } = DefaultCappedFraction;
 
+    /// <summary>
+    /// How resources outside the weighted ones are capped: <see cref="CapOnlyRule.Predicted"/> (the default; caps at the
+    /// predicted demand every period, water-filled by credit under contention) or <see cref="CapOnlyRule.Loose"/> (the
+    /// caps above, without weights).
+    /// </summary>
+    public CapOnlyRule CapOnly { get; set; } = CapOnlyRule.Predicted;
+
     internal CreditWeighting Clone() => (CreditWeighting)MemberwiseClone();
 
     internal void Validate()
@@ -54,6 +61,10 @@ public sealed class CreditWeighting
         Check(MaxBoost >= 1 && MaxBoost <= 1000, nameof(MaxBoost), MaxBoost, "between 1 and 1000");
         Check(UnservedPressure >= 0 && UnservedPressure < 1, nameof(UnservedPressure), UnservedPressure, ">= 0 and < 1");
         Check(CappedFraction > 0 && CappedFraction <= 1, nameof(CappedFraction), CappedFraction, "> 0 and <= 1");
+        if (CapOnly is not (CapOnlyRule.Loose or CapOnlyRule.Predicted))
+        {
+            throw new ArgumentException($"CreditWeighting.CapOnly is {(int)CapOnly}; it must be Loose or Predicted.", nameof(CapOnly));
+        }
     }
 
     private static void Check(bool ok, string name, double value, string rule)

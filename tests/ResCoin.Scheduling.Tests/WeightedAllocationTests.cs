@@ -36,7 +36,7 @@ public static class WeightedArbitraries
 /// </summary>
 public sealed class WeightedAllocationTests
 {
-    private static (ResourceVector[] Caps, ResourceVector[] Weights) Run(IAllocator allocator, WeightedProblem p)
+    private static (ResourceVector[] Caps, ResourceVector[] Weights) Run(IAllocator allocator, WeightedProblem p, ResourceSet weighted = ResourceSet.Cpu)
     {
         static ResourceVector[] Cpu(double[] values) => values.Select(v => { var r = ResourceVector.Fill(double.NaN); r.Cpu = v; return r; }).ToArray();
         var caps = new ResourceVector[p.Count];
@@ -47,7 +47,7 @@ public sealed class WeightedAllocationTests
             Usage = Cpu(p.Usage),
             Pressure = Cpu(p.Pressure),
             PreviousCaps = Cpu(p.PreviousCaps),
-            WeightedResources = ResourceSet.Cpu,
+            WeightedResources = weighted,
         };
         allocator.Allocate(input, new AllocationOutput(caps, weights));
         return (caps, weights);
@@ -70,6 +70,26 @@ public sealed class WeightedAllocationTests
                 Assert.True(double.IsNaN(w) || (w > 0 && double.IsFinite(w)), $"{allocator.Name}: weight {w} of VM {i} in {p}");
             }
         }
+    }
+
+    [Property(MaxTest = 1000, Arbitrary = [typeof(WeightedArbitraries)])]
+    public void Allocate_CapOnlyLoose_TheWeightedRulesCapsWithoutWeights(WeightedProblem p)
+    {
+        // The same problem with CPU not weighted: CapOnlyRule.Loose gives exactly the weighted rule's caps and no weights.
+        (ResourceVector[] weightedCaps, _) = Run(new CreditAllocator(), p);
+        (ResourceVector[] caps, ResourceVector[] weights) = Run(new CreditAllocator(weighting: new CreditWeighting { CapOnly = CapOnlyRule.Loose }), p, ResourceSet.None);
+        for (int i = 0; i < p.Count; i++)
+        {
+            Assert.Equal(weightedCaps[i].Cpu, caps[i].Cpu);
+            Assert.True(double.IsNaN(weights[i].Cpu));
+        }
+    }
+
+    [Fact]
+    public void CreditWeighting_UnknownCapOnlyRule_FailsNamingIt()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new CreditAllocator(weighting: new CreditWeighting { CapOnly = (CapOnlyRule)7 }));
+        Assert.StartsWith("CreditWeighting.CapOnly is 7", ex.Message, StringComparison.Ordinal);
     }
 
     [Property(MaxTest = 1500, Arbitrary = [typeof(WeightedArbitraries)])]

@@ -1,3 +1,5 @@
+using ResCoin.Scheduling;
+
 namespace ResCoin.Simulation.Tests;
 
 public sealed class SimulatedHostTests
@@ -293,6 +295,33 @@ public sealed class SimulatedHostTests
         Assert.Equal(200, run.GetCpuCredit(1).Length);
         Assert.True(double.IsNaN(run.GetCpuCap(0)[0])); // the first period runs without a controller's caps
         Assert.Equal(1, run.GetCpuWeight(0)[0]);
+    }
+
+    [Fact]
+    public async Task RunPolicyAsync_CapOnlyLoose_ServesDiskBurstsThePredictedCapsCut_AtTheCostOfEntitlements()
+    {
+        // The built-in scenario, disk and network capped only (no weights): the prototype's caps at the predicted demand
+        // cut bursts (p5 about 0.25); the loose rule leaves them to the host like no controller, and no more unmet demand.
+        SimulationScenario s = SimulationScenario.Create(SyntheticWorkloads.CreateDefaultScenario(300, 3), 0.6, TimeSpan.FromSeconds(8));
+        var metrics = new Dictionary<CapOnlyRule, PolicyMetrics>();
+        foreach (CapOnlyRule rule in new[] { CapOnlyRule.Predicted, CapOnlyRule.Loose })
+        {
+            PolicyRun run = await SimulationRunner.RunPolicyAsync(s, "rescoin", Prediction.Predictors.Create("ewma"), new SimulationRunOptions { Configure = o => o.Weighting.CapOnly = rule });
+            metrics[rule] = run.Metrics;
+        }
+
+        PolicyRun none = await SimulationRunner.RunPolicyAsync(s, "none", Prediction.Predictors.Create("ewma"));
+        foreach (ResourceKind k in new[] { ResourceKind.DiskRead, ResourceKind.NetTx })
+        {
+            ResourceMetrics predicted = metrics[CapOnlyRule.Predicted][k];
+            ResourceMetrics loose = metrics[CapOnlyRule.Loose][k];
+            Assert.True(loose.BurstSatisfactionP5 > predicted.BurstSatisfactionP5 + 0.3, $"{k}: p5 loose {loose.BurstSatisfactionP5}, predicted {predicted.BurstSatisfactionP5}");
+            Assert.True(loose.UnmetDemand < predicted.UnmetDemand, $"{k}: unmet loose {loose.UnmetDemand}, predicted {predicted.UnmetDemand}");
+            Assert.True(loose.BurstSatisfactionP5 >= none.Metrics[k].BurstSatisfactionP5 - 0.05, $"{k}: p5 loose {loose.BurstSatisfactionP5}, none {none.Metrics[k].BurstSatisfactionP5}");
+        }
+
+        // What it costs: templates on contended memory are no longer protected by caps (the predicted rule's job).
+        Assert.True(metrics[CapOnlyRule.Loose][ResourceKind.Memory].EntitlementViolations > metrics[CapOnlyRule.Predicted][ResourceKind.Memory].EntitlementViolations);
     }
 
     [Fact]
