@@ -15,11 +15,11 @@ public enum CapOnlyRule
     Predicted = 0,
 
     /// <summary>
-    /// The weighted resources' cap rule without the weights: no caps while every VM with credit is served; while one goes
-    /// unserved, each VM without credit above its template is capped at its use minus its share of the unserved demand,
-    /// never below its template. Bursts are served in the period they start and nothing is set on a VM while there is no
-    /// contention, but nothing protects a VM below its template from one with credit above it: on a contended resource
-    /// its entitlement violations are close to having no controller (measured in the simulator; see the design).
+    /// Reactive caps, no weights (<c>LooseCapColumn</c>): nothing is capped while every VM is served. When a VM went
+    /// without, what it missed up to its template (an entitlement) and, with credit, beyond it (a burst) is taken from the
+    /// VMs without credit above their template, and what entitlements still miss from VMs with credit above theirs;
+    /// never below a template. Bursts are served in the period they start; a template is restored one period after it
+    /// was missed, so on slowly moving, overcommitted memory <see cref="Predicted"/> keeps templates better.
     /// </summary>
     Loose = 1,
 }

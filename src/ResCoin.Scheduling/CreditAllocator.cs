@@ -26,6 +26,7 @@ public sealed class CreditAllocator : ColumnAllocator
 {
     private readonly WaterFiller _filler = new();
     private readonly WeightedCreditColumn _weighted;
+    private readonly LooseCapColumn _loose;
     private double[] _claims = [];
     private double[] _weights = [];
     private readonly (int Stage, double Lambda)[] _lastLambda = new (int, double)[ResourceKinds.Count]; // the water level last time, per resource
@@ -47,6 +48,7 @@ public sealed class CreditAllocator : ColumnAllocator
         Headroom = headroom;
         Weighting = weighting.Clone();
         _weighted = new WeightedCreditColumn(weighting);
+        _loose = new LooseCapColumn(weighting);
     }
 
     /// <summary>How credit turns into weights and caps for weight-arbitrated resources (a copy of what was given).</summary>
@@ -79,8 +81,8 @@ public sealed class CreditAllocator : ColumnAllocator
 
         if (Weighting.CapOnly == CapOnlyRule.Loose)
         {
-            // The host cannot weight this resource: the same caps, no weights.
-            _weighted.Allocate(input, caps, weights);
+            // The host cannot weight this resource: loose caps that protect entitlements too, no weights.
+            _loose.Allocate(input, caps);
             weights.Fill(double.NaN);
             return;
         }

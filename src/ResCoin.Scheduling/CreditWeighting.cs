@@ -48,8 +48,8 @@ public sealed class CreditWeighting
 
     /// <summary>
     /// How resources outside the weighted ones are capped: <see cref="CapOnlyRule.Predicted"/> (the default; caps at the
-    /// predicted demand every period, water-filled by credit under contention) or <see cref="CapOnlyRule.Loose"/> (the
-    /// caps above, without weights).
+    /// predicted demand every period, water-filled by credit under contention) or <see cref="CapOnlyRule.Loose"/> (reactive
+    /// caps that serve entitlements and then bursts, no weights).
     /// </summary>
     public CapOnlyRule CapOnly { get; set; } = CapOnlyRule.Predicted;
 

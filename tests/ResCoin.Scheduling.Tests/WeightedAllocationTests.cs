@@ -72,17 +72,48 @@ public sealed class WeightedAllocationTests
         }
     }
 
-    [Property(MaxTest = 1000, Arbitrary = [typeof(WeightedArbitraries)])]
-    public void Allocate_CapOnlyLoose_TheWeightedRulesCapsWithoutWeights(WeightedProblem p)
+    [Property(MaxTest = 1500, Arbitrary = [typeof(WeightedArbitraries)])]
+    public void Allocate_CapOnlyLoose_NoWeights_CapsOnlyAboveTemplate_NeverBelowIt_NeverAboveLimitOrCapacity(WeightedProblem p)
     {
-        // The same problem with CPU not weighted: CapOnlyRule.Loose gives exactly the weighted rule's caps and no weights.
-        (ResourceVector[] weightedCaps, _) = Run(new CreditAllocator(), p);
+        // CPU not weighted here: CapOnlyRule.Loose sets no weights, and caps only VMs that used more than their template,
+        // never below the template, never above the VM's limit or the host.
         (ResourceVector[] caps, ResourceVector[] weights) = Run(new CreditAllocator(weighting: new CreditWeighting { CapOnly = CapOnlyRule.Loose }), p, ResourceSet.None);
         for (int i = 0; i < p.Count; i++)
         {
-            Assert.Equal(weightedCaps[i].Cpu, caps[i].Cpu);
             Assert.True(double.IsNaN(weights[i].Cpu));
+            double cap = caps[i].Cpu;
+            if (double.IsNaN(cap))
+            {
+                continue;
+            }
+
+            Assert.True(p.Usage[i] > p.Templates[i], $"VM {i} capped at {cap} though it used {p.Usage[i]} of template {p.Templates[i]}");
+            Assert.True(cap <= p.Capacity + 1e-9 && !(cap > p.Limits[i]), $"VM {i}: cap {cap}, limit {p.Limits[i]}, capacity {p.Capacity}");
+            Assert.True(cap >= Math.Min(p.Templates[i], Math.Min(p.Capacity, p.Limits[i] >= 0 ? p.Limits[i] : double.PositiveInfinity)) - 1e-9, $"VM {i}: cap {cap} below template {p.Templates[i]}");
         }
+    }
+
+    [Fact]
+    public void Allocate_CapOnlyLoose_AVmBelowTemplateUnserved_CapsThoseAboveTemplate_CreditOrNot()
+    {
+        // Capacity 4, templates 1 each. VM 0 used 0.5 of its template and went half unserved (pressure 0.5): it is owed 0.5.
+        // VM 1 (no credit) and VM 2 (credit) used 1.5 and 1.5: the entitlement comes from VM 1 first (0.5 of its 0.5).
+        var p = new WeightedProblem(4, [1, 1, 1, 1], [5, 0, 5, 5], [0.5, 1.5, 1.5, 0.5], [4, 4, 4, 4], [0.5, 0, 0, 0], [double.NaN, double.NaN, double.NaN, double.NaN]);
+        (ResourceVector[] caps, _) = Run(new CreditAllocator(weighting: new CreditWeighting { CapOnly = CapOnlyRule.Loose }), p, ResourceSet.None);
+        Assert.True(double.IsNaN(caps[0].Cpu));
+        Assert.Equal(1.0, caps[1].Cpu, 9);
+        Assert.True(double.IsNaN(caps[2].Cpu));
+
+        // More pressure, but the entitlement is at most the template: still owed 0.5, still all from VM 1.
+        p = p with { Pressure = [0.75, 0, 0, 0] };
+        (caps, _) = Run(new CreditAllocator(weighting: new CreditWeighting { CapOnly = CapOnlyRule.Loose }), p, ResourceSet.None);
+        Assert.Equal(1.0, caps[1].Cpu, 9);
+        Assert.True(double.IsNaN(caps[2].Cpu)); // owed min(0.5 * 0.75 / 0.25, 1 - 0.5) = 0.5, all from VM 1: VM 2 untouched
+        // Owed more than VM 1 has above template: VM 2, with credit, gives the rest (an entitlement beats a burst).
+        p = p with { Usage = [0.25, 1.25, 1.5, 0.5], Pressure = [0.75, 0, 0, 0] };
+        (caps, _) = Run(new CreditAllocator(weighting: new CreditWeighting { CapOnly = CapOnlyRule.Loose }), p, ResourceSet.None);
+        Assert.Equal(1.0, caps[1].Cpu, 9); // owed 0.75: 0.25 from VM 1 ...
+        Assert.Equal(1.0, caps[2].Cpu, 9); // ... and 0.5 from VM 2
     }
 
     [Fact]
