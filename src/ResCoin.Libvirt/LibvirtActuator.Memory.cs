@@ -51,6 +51,7 @@ public sealed partial class LibvirtActuator
 
         _journal.TryRecordOriginal(vm, MemoryBalloon, Format((long)currentKib));
         LibvirtApi.SetMemory(dom, vm.Name, kib);
+        _facts?.MarkMemoryChanged();
         LogApplied(_logger, vm.Name, "balloon KiB", (long)currentKib, (long)kib);
     }
 }

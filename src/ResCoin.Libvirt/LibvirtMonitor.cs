@@ -28,6 +28,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
     private double _nodeMemoryBytes = double.NaN;
     private long _lastSampleTimestamp;
     private long _lastDetailTimestamp;
+    private long _lastBalloonTimestamp;
     private int _generation;
 
     /// <summary>Creates a monitor; the connection is opened on the first sample.</summary>
@@ -104,6 +105,12 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         bool detailed = _lastDetailTimestamp == 0 || _options.SlowStatsIntervalSeconds <= 0
             || _time.GetElapsedTime(_lastDetailTimestamp, t0).TotalSeconds >= _options.SlowStatsIntervalSeconds * 0.9;
 
+        // The balloon group (a QEMU round trip per VM) at most once per guest statistics period, which the monitor set
+        // itself: in between, the guest has nothing new to say. Read again at once after the actuator moved a balloon.
+        bool memoryChanged = _facts?.TakeMemoryChanged() ?? false;
+        bool balloon = _lastBalloonTimestamp == 0 || _options.MemoryStatsPeriodSeconds <= 0 || memoryChanged
+            || _time.GetElapsedTime(_lastBalloonTimestamp, t0).TotalSeconds >= _options.MemoryStatsPeriodSeconds * 0.9;
+
         // On the connection's call gate: a hung libvirtd costs the call deadline, not the loop.
         StatsResult result;
         try
@@ -112,6 +119,11 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             if (_processCpu && !_needLibvirtCpu)
             {
                 mask &= ~NativeMethods.StatsCpuTotal; // every VM's CPU time comes from its QEMU process
+            }
+
+            if (!balloon)
+            {
+                mask &= ~NativeMethods.StatsBalloon;
             }
 
             LastStatsMask = mask;
@@ -132,6 +144,12 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         if (detailed)
         {
             _lastDetailTimestamp = t0;
+        }
+
+        bool balloonRead = (LastStatsMask & NativeMethods.StatsBalloon) != 0;
+        if (balloonRead)
+        {
+            _lastBalloonTimestamp = t0;
         }
 
         snapshot.Timestamp = _time.GetUtcNow();
@@ -175,8 +193,8 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
                 bool fromProcess = _processCpu && ReadProcessCpu(vm, id, ref stats);
                 needLibvirtCpu |= _processCpu && !fromProcess;
                 ref VmSample sample = ref snapshot.Add(vm.Id);
-                vm.Update(ref sample, in stats, id, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds, detailed, fromProcess);
-                _facts?.Set(vm.Id, new DomainFacts.Fact(id, ToCount(vm.Vcpus), ToKiB(stats.BalloonCurrentKiB), ToKiB(stats.BalloonMaximumKiB)));
+                vm.Update(ref sample, in stats, id, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds, detailed, fromProcess, balloonRead);
+                _facts?.Set(vm.Id, new DomainFacts.Fact(id, ToCount(vm.Vcpus), ToKiB(vm.BalloonCurrentKiB), ToKiB(vm.BalloonMaximumKiB)));
                 MaybeSetStatsPeriod(vm, r->Domain, in stats, id);
             }
         }
@@ -400,6 +418,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
 
         private bool _hasPrevious;
         private bool _cpuFromProcess;
+        private double _memoryUsed = double.NaN;
         private bool _hasDetail;
         private uint _domainId;
         private long _timestamp;
@@ -420,6 +439,12 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         private double _netRx;
         private double _netTx;
 
+        /// <summary>The balloon's current size in KiB as last read (NaN when not known).</summary>
+        public double BalloonCurrentKiB { get; private set; } = double.NaN;
+
+        /// <summary>The VM's maximum memory in KiB as last read (NaN when not known).</summary>
+        public double BalloonMaximumKiB { get; private set; } = double.NaN;
+
         /// <summary>The VM's vCPUs as last read (0 when not known yet).</summary>
         public double Vcpus => double.IsFinite(_vcpus) ? _vcpus : 0;
 
@@ -434,7 +459,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         /// where <c>CpuTimeNs</c> came from (the QEMU process or libvirtd): two different counters, so a change of source
         /// gives no CPU rate for that period.
         /// </summary>
-        public void Update(ref VmSample sample, in DomainStats stats, uint domainId, long timestamp, double unixNowSeconds, TimeProvider time, double maxAgeSeconds, bool detailed, bool cpuFromProcess = false)
+        public void Update(ref VmSample sample, in DomainStats stats, uint domainId, long timestamp, double unixNowSeconds, TimeProvider time, double maxAgeSeconds, bool detailed, bool cpuFromProcess = false, bool balloonRead = true)
         {
             // A different domain id means the VM was restarted: its counters started again from 0.
             bool restarted = _hasPrevious && domainId != _domainId;
@@ -443,14 +468,23 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
                 _hasDetail = false;
                 _diskReadRate = _diskWriteRate = _netRxRate = _netTxRate = _pressure = double.NaN;
                 _vcpus = double.PositiveInfinity;
+                _memoryUsed = BalloonCurrentKiB = BalloonMaximumKiB = double.NaN;
             }
 
             double seconds = _hasPrevious && !restarted ? time.GetElapsedTime(_timestamp, timestamp).TotalSeconds : 0;
             bool haveInterval = seconds > 1e-3;
             sample.Usage.Cpu = haveInterval && cpuFromProcess == _cpuFromProcess ? Rate(stats.CpuTimeNs, _cpuNs, seconds) / 1e9 : double.NaN;
 
-            bool fresh = stats.BalloonLastUpdate > 0 && unixNowSeconds - stats.BalloonLastUpdate <= maxAgeSeconds;
-            sample.Usage.Memory = stats.GuestUsedBytes(fresh);
+            if (balloonRead)
+            {
+                bool fresh = stats.BalloonLastUpdate > 0 && unixNowSeconds - stats.BalloonLastUpdate <= maxAgeSeconds;
+                _memoryUsed = stats.GuestUsedBytes(fresh);
+                BalloonCurrentKiB = stats.BalloonCurrentKiB;
+                BalloonMaximumKiB = stats.BalloonMaximumKiB;
+            }
+
+            // Without the balloon group this period: the last figures (the guest refreshes them once per stats period).
+            sample.Usage.Memory = _memoryUsed;
 
             if (detailed)
             {
@@ -487,7 +521,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             sample.Pressure.Cpu = _pressure;
             sample.Limit = ResourceVector.Fill(double.PositiveInfinity);
             sample.Limit.Cpu = _vcpus;
-            sample.Limit.Memory = stats.BalloonMaximumKiB > 0 ? stats.BalloonMaximumKiB * 1024 : double.PositiveInfinity;
+            sample.Limit.Memory = BalloonMaximumKiB > 0 ? BalloonMaximumKiB * 1024 : double.PositiveInfinity;
 
             _hasPrevious = true;
             _domainId = domainId;

@@ -60,7 +60,11 @@ public sealed class LibvirtOptions
     /// </summary>
     public string QemuRunDirectory { get; set; } = DefaultQemuRunDirectory;
 
-    /// <summary>The balloon statistics period (seconds) the monitor sets on VMs that have none; 0 = leave VMs alone.</summary>
+    /// <summary>
+    /// The balloon statistics period (seconds) the monitor sets on VMs that have none; 0 = leave VMs alone. The monitor
+    /// also asks libvirtd for the balloon group at most this often (and after the actuator moved a balloon), since the
+    /// guest refreshes its figures no faster; with 0 it asks every period.
+    /// </summary>
     [Range(0, 3600)]
     public int MemoryStatsPeriodSeconds { get; set; } = 2;
 

@@ -115,4 +115,42 @@ public sealed class QemuProcessTests : IDisposable
         vm.Update(ref sample, s, 1, time.GetTimestamp(), 0, time, 30, detailed: false, cpuFromProcess: true);
         Assert.Equal(0.5, sample.Usage.Cpu, 12);
     }
+
+    [Fact]
+    public void VmState_WithoutTheBalloonGroup_RepeatsTheLastMemoryFigures_ARestartForgetsThem()
+    {
+        var time = new FakeTimeProvider();
+        var vm = new LibvirtMonitor.VmState("vm"u8.ToArray());
+        DomainStats s = DomainStats.Empty;
+        s.BalloonCurrentKiB = 200_000;
+        s.BalloonMaximumKiB = 262_144;
+        s.BalloonRssKiB = 150_000;
+        VmSample sample = VmSample.Unmeasured(new VmId("vm"));
+        vm.Update(ref sample, s, 1, time.GetTimestamp(), 0, time, 30, detailed: false, balloonRead: true);
+        Assert.Equal(150_000 * 1024.0, sample.Usage.Memory);
+        Assert.Equal(262_144 * 1024.0, sample.Limit.Memory);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        VmSample next = VmSample.Unmeasured(new VmId("vm"));
+        vm.Update(ref next, DomainStats.Empty, 1, time.GetTimestamp(), 0, time, 30, detailed: false, balloonRead: false);
+        Assert.Equal(150_000 * 1024.0, next.Usage.Memory);
+        Assert.Equal(262_144 * 1024.0, next.Limit.Memory);
+        Assert.Equal(200_000, vm.BalloonCurrentKiB);
+
+        // A new domain id (the VM restarted): nothing is repeated from before.
+        time.Advance(TimeSpan.FromSeconds(1));
+        vm.Update(ref next, DomainStats.Empty, 2, time.GetTimestamp(), 0, time, 30, detailed: false, balloonRead: false);
+        Assert.True(double.IsNaN(next.Usage.Memory));
+        Assert.True(double.IsNaN(vm.BalloonCurrentKiB));
+    }
+
+    [Fact]
+    public void DomainFacts_MemoryChanged_TakenOnce()
+    {
+        var facts = new DomainFacts();
+        Assert.False(facts.TakeMemoryChanged());
+        facts.MarkMemoryChanged();
+        Assert.True(facts.TakeMemoryChanged());
+        Assert.False(facts.TakeMemoryChanged());
+    }
 }

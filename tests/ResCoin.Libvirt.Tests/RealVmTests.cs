@@ -82,6 +82,46 @@ public sealed class RealVmTests(GuestFixture guests) : IDisposable
     }
 
     [SkippableFact]
+    public async Task Monitor_BalloonGroup_OncePerGuestStatsPeriod_AndAtOnceAfterTheActuatorMovedABalloon()
+    {
+        guests.Require();
+        var facts = new Native.DomainFacts();
+        using var monitor = new LibvirtMonitor(Options(o => o.MemoryStatsPeriodSeconds = 2), null, null, facts);
+        var s = new HostSnapshot();
+        await monitor.SampleAsync(s, default);
+        Assert.NotEqual(0u, monitor.LastStatsMask & Native.NativeMethods.StatsBalloon);
+        double used = s.Vms[s.IndexOf(new VmId(guests.IdleGuest))].Usage.Memory;
+        Assert.InRange(used, 4e6, GuestFixture.MemoryKiB * 1024.0);
+
+        // 1 s later (half the guest's stats period): no balloon group; the last figures are repeated, and handed on.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        s.Clear();
+        await monitor.SampleAsync(s, default);
+        Assert.Equal(0u, monitor.LastStatsMask & Native.NativeMethods.StatsBalloon);
+        Assert.Equal(used, s.Vms[s.IndexOf(new VmId(guests.IdleGuest))].Usage.Memory);
+        VmId idle = s.Vms[s.IndexOf(new VmId(guests.IdleGuest))].Id;
+        Assert.True(facts.TryGet(idle, s.Timestamp, out Native.DomainFacts.Fact fact));
+        Assert.Equal((ulong)GuestFixture.MemoryKiB, fact.MaxMemoryKiB);
+        Assert.True(fact.MemoryKiB > 0);
+
+        // The actuator moved a balloon: the next sample reads the group again, though the period has not passed.
+        facts.MarkMemoryChanged();
+        s.Clear();
+        await monitor.SampleAsync(s, default);
+        Assert.NotEqual(0u, monitor.LastStatsMask & Native.NativeMethods.StatsBalloon);
+
+        // And once the guest's stats period has passed.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        s.Clear();
+        await monitor.SampleAsync(s, default);
+        Assert.Equal(0u, monitor.LastStatsMask & Native.NativeMethods.StatsBalloon);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        s.Clear();
+        await monitor.SampleAsync(s, default);
+        Assert.NotEqual(0u, monitor.LastStatsMask & Native.NativeMethods.StatsBalloon);
+    }
+
+    [SkippableFact]
     public async Task Actuator_CapsCpu_QuotaInSchedulerAndCgroup_UsageDrops_RestoreUndoes()
     {
         guests.Require();

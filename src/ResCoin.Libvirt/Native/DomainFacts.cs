@@ -12,6 +12,7 @@ internal sealed class DomainFacts
     private readonly Lock _lock = new();
     private readonly Dictionary<VmId, Fact> _facts = [];
     private DateTimeOffset _timestamp;
+    private bool _memoryChanged;
 
     /// <summary>The timestamp of the sample the facts come from (the snapshot's and so the plan's).</summary>
     public DateTimeOffset Timestamp
@@ -41,6 +42,26 @@ internal sealed class DomainFacts
         lock (_lock)
         {
             _facts[vm] = fact;
+        }
+    }
+
+    /// <summary>The actuator changed a balloon: the next sample must read the balloon group again.</summary>
+    public void MarkMemoryChanged()
+    {
+        lock (_lock)
+        {
+            _memoryChanged = true;
+        }
+    }
+
+    /// <summary>Whether a balloon changed since the last call (and clears it).</summary>
+    public bool TakeMemoryChanged()
+    {
+        lock (_lock)
+        {
+            bool changed = _memoryChanged;
+            _memoryChanged = false;
+            return changed;
         }
     }
 
