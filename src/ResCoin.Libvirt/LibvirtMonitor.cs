@@ -78,7 +78,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         _connection.Dispose();
     }
 
-    /// <summary>The statistics groups the last sample asked libvirtd for (for tests).</summary>
+    /// <summary>The statistics groups the last sample asked libvirtd for.</summary>
     internal uint LastStatsMask { get; private set; }
 
     /// <summary>Whether a connection URI names the local host (no host between <c>://</c> and the path).</summary>
@@ -111,28 +111,37 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         bool balloon = _lastBalloonTimestamp == 0 || _options.MemoryStatsPeriodSeconds <= 0 || memoryChanged
             || _time.GetElapsedTime(_lastBalloonTimestamp, t0).TotalSeconds >= _options.MemoryStatsPeriodSeconds * 0.9;
 
+        uint mask = detailed ? _statsMask : _statsMask & FastStatsMask;
+        if (_processCpu && !_needLibvirtCpu)
+        {
+            mask &= ~NativeMethods.StatsCpuTotal; // every VM's CPU time comes from its QEMU process
+        }
+
+        if (!balloon)
+        {
+            mask &= ~NativeMethods.StatsBalloon;
+        }
+
+        LastStatsMask = mask;
+
         // On the connection's call gate: a hung libvirtd costs the call deadline, not the loop.
         StatsResult result;
         try
         {
-            uint mask = detailed ? _statsMask : _statsMask & FastStatsMask;
-            if (_processCpu && !_needLibvirtCpu)
-            {
-                mask &= ~NativeMethods.StatsCpuTotal; // every VM's CPU time comes from its QEMU process
-            }
-
-            if (!balloon)
-            {
-                mask &= ~NativeMethods.StatsBalloon;
-            }
-
-            LastStatsMask = mask;
-
             result = _connection.Call("virConnectGetAllDomainStats", () => GetAllDomainStats(conn, mask), static r => NativeMethods.virDomainStatsRecordListFree(r.Records));
         }
-        catch (LibvirtException)
+        catch (Exception ex) when (ex is LibvirtException or LibvirtTimeoutException)
         {
-            _connection.CheckAlive(conn);
+            if (memoryChanged)
+            {
+                _facts!.MarkMemoryChanged(); // the moved balloon was not read: the next sample still must
+            }
+
+            if (ex is LibvirtException)
+            {
+                _connection.CheckAlive(conn);
+            }
+
             throw;
         }
 
@@ -146,7 +155,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             _lastDetailTimestamp = t0;
         }
 
-        bool balloonRead = (LastStatsMask & NativeMethods.StatsBalloon) != 0;
+        bool balloonRead = (mask & NativeMethods.StatsBalloon) != 0;
         if (balloonRead)
         {
             _lastBalloonTimestamp = t0;

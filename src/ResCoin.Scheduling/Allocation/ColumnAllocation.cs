@@ -221,6 +221,30 @@ internal static class ColumnMath
     }
 
     /// <summary>
+    /// What a VM went without last period, as the loose cap rules read it (<c>docs/design.md</c>, "Demand discovery"):
+    /// capped below its limit and using at least <paramref name="cappedFraction"/> of the cap, everything up to its limit;
+    /// else, with pressure above <paramref name="unservedPressure"/>, the unserved share of its demand
+    /// (<c>u·p/(1−p)</c>, at most up to its limit); else nothing. Never negative.
+    /// </summary>
+    public static double Unserved(double usage, double previousCap, double limit, double pressure, double cappedFraction, double unservedPressure)
+    {
+        double want = 0;
+        if (previousCap > 0 && previousCap < limit && usage >= previousCap * cappedFraction)
+        {
+            want = limit - usage; // capped and wanting more: claims up to its limit at once
+        }
+        else if (pressure > unservedPressure)
+        {
+            want = pressure < 1 ? Math.Min(usage * pressure / (1 - pressure), limit - usage) : limit - usage;
+        }
+
+        return Math.Max(want, 0);
+    }
+
+    /// <summary>A cap lowered to the VM's limit (when known) and to the capacity.</summary>
+    public static double ClampCap(double cap, double limit, double capacity) => Math.Min(limit < cap ? limit : cap, capacity);
+
+    /// <summary>
     /// Template-proportional weights: a VM whose template is an equal split of the capacity gets 1 (the kernel's
     /// default weight); a zero template gets <see cref="MinimumWeight"/>.
     /// </summary>

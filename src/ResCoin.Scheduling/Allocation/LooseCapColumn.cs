@@ -57,19 +57,9 @@ internal sealed class LooseCapColumn
 
             used += u;
             double limit = limits[i] >= 0 ? Math.Min(limits[i], capacity) : capacity;
-            double want = 0;
-            if (prev > 0 && prev < limit && u >= prev * _capped)
-            {
-                want = limit - u; // capped and wanting more
-            }
-            else if (pressure[i] > _unserved)
-            {
-                double p = pressure[i];
-                want = p < 1 ? Math.Min(u * p / (1 - p), limit - u) : limit - u;
-            }
+            double want = ColumnMath.Unserved(u, prev, limit, pressure[i], _capped, _unserved);
 
             // Up to the template it is an entitlement, whoever asks; beyond it, a burst, which only credit claims.
-            want = Math.Max(want, 0);
             bool withCredit = credits[i] > 0;
             double owed = u < t ? Math.Min(want, t - u) : 0;
             entitlementDeficit += owed;
@@ -104,7 +94,7 @@ internal sealed class LooseCapColumn
                 double u = usage[i];
                 double t = templates[i];
                 double f = credits[i] > 0 ? fCredit : fNoCredit;
-                caps[i] = u > t && f > 0 ? Clamp(Math.Max(t, u - (f * (u - t))), limits[i], capacity) : double.NaN;
+                caps[i] = u > t && f > 0 ? ColumnMath.ClampCap(Math.Max(t, u - (f * (u - t))), limits[i], capacity) : double.NaN;
             }
 
             return;
@@ -132,9 +122,7 @@ internal sealed class LooseCapColumn
             }
 
             double share = aboveHeld > 0 ? back * Math.Max(prev - t, 0) / aboveHeld : back / held;
-            caps[i] = Clamp(Math.Max(prev + share, t), limits[i], capacity);
+            caps[i] = ColumnMath.ClampCap(Math.Max(prev + share, t), limits[i], capacity);
         }
     }
-
-    private static double Clamp(double cap, double limit, double capacity) => Math.Min(limit < cap ? limit : cap, capacity);
 }

@@ -164,18 +164,7 @@ internal sealed class WeightedCreditColumn
             {
                 s.Bursting += Math.Max(u - t, 0);
                 double limit = limits[i] >= 0 ? Math.Min(limits[i], capacity) : capacity;
-                double p = pressure[i];
-                double d = 0;
-                if (prev > 0 && prev < limit && u >= prev * _capped)
-                {
-                    d = limit - u; // capped and wanting more: claims up to its limit at once
-                }
-                else if (p > _unserved)
-                {
-                    d = p < 1 ? Math.Min(u * p / (1 - p), limit - u) : limit - u;
-                }
-
-                s.Deficit += Math.Max(d, 0);
+                s.Deficit += ColumnMath.Unserved(u, prev, limit, pressure[i], _capped, _unserved);
             }
             else if (u > t)
             {
@@ -266,8 +255,7 @@ internal sealed class WeightedCreditColumn
                 c = Math.Max(prev + back, t);
             }
 
-            double l = limits[i];
-            caps[i] = Math.Min(l < c ? l : c, capacity);
+            caps[i] = ColumnMath.ClampCap(c, limits[i], capacity);
         }
     }
 
