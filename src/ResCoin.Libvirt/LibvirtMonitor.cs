@@ -30,6 +30,8 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
     private long _lastDetailTimestamp;
     private long _lastBalloonTimestamp;
     private int _generation;
+    private long _runStamp;
+    private int _statsConnectionGeneration = -1;
 
     /// <summary>Creates a monitor; the connection is opened on the first sample.</summary>
     /// <param name="options">The options.</param>
@@ -122,6 +124,18 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             mask &= ~NativeMethods.StatsBalloon;
         }
 
+        // A quiet period on a local host: when the call would ask for nothing but the domains' states, and the QEMU run
+        // directory shows no domain started, stopped, paused or resumed since the last call (libvirtd rewrites a domain's
+        // status file there on each of these), libvirtd is not asked at all: the CPU times come from the processes and
+        // the rest is repeated. Read before the call, so a change during it is seen by the next period.
+        long runStamp = _processCpu ? QemuProcess.DirectoryStamp(_options.QemuRunDirectory) : 0;
+        if ((mask & ~NativeMethods.StatsState) == 0 && runStamp != 0 && runStamp == _runStamp
+            && _statsConnectionGeneration == _connection.Generation && TrySampleQuiet(snapshot, t0))
+        {
+            LastStatsMask = 0;
+            return;
+        }
+
         LastStatsMask = mask;
 
         // On the connection's call gate: a hung libvirtd costs the call deadline, not the loop.
@@ -161,19 +175,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
             _lastBalloonTimestamp = t0;
         }
 
-        snapshot.Timestamp = _time.GetUtcNow();
-        snapshot.Interval = _lastSampleTimestamp == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_lastSampleTimestamp, now);
-        _lastSampleTimestamp = now;
-        // The raw host capacity: what is kept for the host itself is ResCoinOptions.Reserve, which the controller
-        // subtracts (one source of truth; subtracting a reserve here as well would take it twice).
-        snapshot.HostCapacity = new ResourceVector(
-            _nodeCpus,
-            _nodeMemoryBytes,
-            CapacityOrNaN(_options.DiskReadCapacity),
-            CapacityOrNaN(_options.DiskWriteCapacity),
-            CapacityOrNaN(_options.NetRxCapacity),
-            CapacityOrNaN(_options.NetTxCapacity));
-
+        BeginSnapshot(snapshot, now);
         int generation = ++_generation;
         double unixNow = snapshot.Timestamp.ToUnixTimeMilliseconds() / 1000.0;
         _facts?.Begin(snapshot.Timestamp);
@@ -213,6 +215,8 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         }
 
         _needLibvirtCpu = needLibvirtCpu;
+        _runStamp = runStamp;
+        _statsConnectionGeneration = _connection.Generation;
 
         // VMs that stopped or vanished since the last period are forgotten (their counters restart if they come back).
         for (int i = _vms.Count - 1; i >= 0; i--)
@@ -223,6 +227,58 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
                 _vms.RemoveAt(i);
             }
         }
+    }
+
+    private void BeginSnapshot(HostSnapshot snapshot, long now)
+    {
+        snapshot.Timestamp = _time.GetUtcNow();
+        snapshot.Interval = _lastSampleTimestamp == 0 ? TimeSpan.Zero : _time.GetElapsedTime(_lastSampleTimestamp, now);
+        _lastSampleTimestamp = now;
+        // The raw host capacity: what is kept for the host itself is ResCoinOptions.Reserve, which the controller
+        // subtracts (one source of truth; subtracting a reserve here as well would take it twice).
+        snapshot.HostCapacity = new ResourceVector(
+            _nodeCpus,
+            _nodeMemoryBytes,
+            CapacityOrNaN(_options.DiskReadCapacity),
+            CapacityOrNaN(_options.DiskWriteCapacity),
+            CapacityOrNaN(_options.NetRxCapacity),
+            CapacityOrNaN(_options.NetTxCapacity));
+    }
+
+    /// <summary>
+    /// A sample without libvirtd: the VMs of the last call, each one's CPU time from its QEMU process, everything else
+    /// repeated from the last call (as in a period without the slow groups). False, with nothing written, when a VM's
+    /// process cannot be read (it exited: the caller asks libvirtd, which knows why).
+    /// </summary>
+    private bool TrySampleQuiet(HostSnapshot snapshot, long t0)
+    {
+        foreach (VmState vm in _vms)
+        {
+            double ns = vm.Process?.ReadCpuNs() ?? double.NaN;
+            if (double.IsNaN(ns))
+            {
+                return false;
+            }
+
+            vm.QuietCpuNs = ns;
+        }
+
+        long now = t0 + ((_time.GetTimestamp() - t0) / 2);
+        BeginSnapshot(snapshot, now);
+        int generation = ++_generation;
+        double unixNow = snapshot.Timestamp.ToUnixTimeMilliseconds() / 1000.0;
+        _facts?.Begin(snapshot.Timestamp);
+        foreach (VmState vm in _vms)
+        {
+            DomainStats stats = DomainStats.Empty;
+            stats.CpuTimeNs = vm.QuietCpuNs;
+            vm.Generation = generation;
+            ref VmSample sample = ref snapshot.Add(vm.Id);
+            vm.Update(ref sample, in stats, vm.ProcessForId, now, unixNow, _time, _options.BalloonStatsMaxAgeSeconds, detailed: false, cpuFromProcess: true, balloonRead: false);
+            _facts?.Set(vm.Id, new DomainFacts.Fact(vm.ProcessForId, ToCount(vm.Vcpus), ToKiB(vm.BalloonCurrentKiB), ToKiB(vm.BalloonMaximumKiB)));
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -424,6 +480,9 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
         }
 
         public void Dispose() => SetProcess(null, uint.MaxValue);
+
+        /// <summary>The CPU time read in a quiet period, between the check of every VM and the samples.</summary>
+        public double QuietCpuNs { get; set; }
 
         private bool _hasPrevious;
         private bool _cpuFromProcess;

@@ -21,6 +21,22 @@ public sealed class ListLogger<T> : ILogger<T>
 /// <summary>Reads a domain's live settings through the binding (what virsh schedinfo/dommemstat/blkdeviotune show).</summary>
 internal static class Live
 {
+    /// <summary>Runs <c>virsh</c> on the test connection; throws with its error output when it fails.</summary>
+    public static string Virsh(params string[] args)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in (string[])["-q", "-c", GuestFixture.Uri, .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        using System.Diagnostics.Process p = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException("cannot run virsh");
+        string output = p.StandardOutput.ReadToEnd();
+        string error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return p.ExitCode == 0 ? output : throw new InvalidOperationException($"virsh {string.Join(' ', args)} exited {p.ExitCode}: {error.Trim()}");
+    }
+
     public static long SchedulerParameter(string vm, string field)
     {
         using ConnectionHandle c = LibvirtApi.Open(GuestFixture.Uri);

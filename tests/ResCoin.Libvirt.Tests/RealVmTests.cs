@@ -122,6 +122,57 @@ public sealed class RealVmTests(GuestFixture guests) : IDisposable
     }
 
     [SkippableFact]
+    public async Task Monitor_QuietPeriod_AsksLibvirtdNothing_UntilADomainIsPausedOrResumed()
+    {
+        guests.Require();
+        // Nothing due from libvirtd between calls: the slow groups once an hour, the balloon every 5 s.
+        using var monitor = new LibvirtMonitor(Options(o =>
+        {
+            o.SlowStatsIntervalSeconds = 3600;
+            o.MemoryStatsPeriodSeconds = 5;
+        }));
+        var s = new HostSnapshot();
+        await monitor.SampleAsync(s, default);
+        Assert.NotEqual(0u, monitor.LastStatsMask);
+        double used = s.Vms[s.IndexOf(new VmId(guests.IdleGuest))].Usage.Memory;
+
+        // 1 s later: no call at all; CPU measured from the processes, memory repeated, both VMs still there.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        s.Clear();
+        await monitor.SampleAsync(s, default);
+        Assert.Equal(0u, monitor.LastStatsMask);
+        Assert.InRange(s.Interval.TotalSeconds, 0.9, 2.5);
+        Assert.InRange(s.Vms[s.IndexOf(new VmId(guests.CpuGuest))].Usage.Cpu, 0.1, 1.1);
+        Assert.InRange(s.Vms[s.IndexOf(new VmId(guests.IdleGuest))].Usage.Cpu, 0.0, 0.5);
+        Assert.Equal(used, s.Vms[s.IndexOf(new VmId(guests.IdleGuest))].Usage.Memory);
+
+        // A paused domain: libvirtd rewrote its status file, so the next sample asks, and leaves the paused VM out.
+        Live.Virsh("suspend", guests.IdleGuest);
+        try
+        {
+            s.Clear();
+            await monitor.SampleAsync(s, default);
+            Assert.NotEqual(0u, monitor.LastStatsMask);
+            Assert.True(s.IndexOf(new VmId(guests.IdleGuest)) < 0, "the paused VM was sampled");
+            Assert.True(s.IndexOf(new VmId(guests.CpuGuest)) >= 0);
+            s.Clear();
+            await monitor.SampleAsync(s, default);
+            Assert.Equal(0u, monitor.LastStatsMask);
+            Assert.True(s.IndexOf(new VmId(guests.IdleGuest)) < 0, "the paused VM came back without a call");
+        }
+        finally
+        {
+            Live.Virsh("resume", guests.IdleGuest);
+        }
+
+        // Resumed: asked again, and the VM is back.
+        s.Clear();
+        await monitor.SampleAsync(s, default);
+        Assert.NotEqual(0u, monitor.LastStatsMask);
+        Assert.True(s.IndexOf(new VmId(guests.IdleGuest)) >= 0);
+    }
+
+    [SkippableFact]
     public async Task Actuator_CapsCpu_QuotaInSchedulerAndCgroup_UsageDrops_RestoreUndoes()
     {
         guests.Require();

@@ -89,6 +89,25 @@ internal sealed partial class QemuProcess : IDisposable
         return ParseCpuTicks(buffer[..read]) is long ticks and >= 0 ? ticks * NanosecondsPerTick : double.NaN;
     }
 
+    /// <summary>
+    /// The last-modification time of a directory (100 ns ticks), 0 when it cannot be read. libvirtd's QEMU driver writes a
+    /// domain's pid and status files into its run directory when the domain starts and removes them when it stops, and
+    /// rewrites the status file (a new file renamed over the old) when its state changes (paused, resumed) or a live
+    /// setting is saved: so an unchanged time says no domain came, went, paused or resumed.
+    /// </summary>
+    public static long DirectoryStamp(string directory)
+    {
+        try
+        {
+            DateTime t = Directory.GetLastWriteTimeUtc(directory);
+            return t.Year > 1601 ? t.Ticks : 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Closes the stat file.</summary>
     public void Dispose() => _stat.Dispose();
 
