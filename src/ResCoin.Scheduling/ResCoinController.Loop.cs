@@ -10,11 +10,13 @@ public sealed partial class ResCoinController
     private CancellationTokenSource? _deadlineSource;
     private CancellationToken _deadlineLinkedTo;
     private CancellationTokenRegistration _deadlineLink;
+    private bool _deadlineArmed;
 
     /// <summary>
-    /// Runs a period now and then one per <see cref="ResCoinOptions.Period"/> (a <see cref="PeriodicTimer"/> on the
-    /// time provider) until <paramref name="cancellationToken"/> is cancelled; then restores every setting the actuator
-    /// changed (<see cref="IActuator.RestoreAsync"/>, within 30 s). Completes normally on cancellation.
+    /// Runs a period now and then one per <see cref="ResCoinOptions.Period"/> until <paramref name="cancellationToken"/>
+    /// is cancelled; then restores every setting the actuator changed (<see cref="IActuator.RestoreAsync"/>, within
+    /// 30 s). Completes normally on cancellation. On the system clock the periods run on a thread of their own that sleeps
+    /// between them (one wake-up per period); on any other time provider, on a <see cref="PeriodicTimer"/> over it.
     /// </summary>
     /// <param name="cancellationToken">Stops the loop.</param>
     /// <returns>A task that completes when the loop has stopped and the settings are restored.</returns>
@@ -24,12 +26,19 @@ public sealed partial class ResCoinController
         Log.Started(_logger, _period, _window, _predictorName, _policyName, _resources, _dryRun);
         try
         {
-            using var timer = new PeriodicTimer(_period, _time);
-            do
+            if (ReferenceEquals(_time, TimeProvider.System))
             {
-                await RunPeriodAsync(cancellationToken).ConfigureAwait(false);
+                await RunOnOwnThreadAsync(cancellationToken).ConfigureAwait(false);
             }
-            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+            else
+            {
+                using var timer = new PeriodicTimer(_period, _time);
+                do
+                {
+                    await RunPeriodAsync(cancellationToken).ConfigureAwait(false);
+                }
+                while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false));
+            }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -53,8 +62,78 @@ public sealed partial class ResCoinController
     }
 
     /// <summary>
-    /// Arms the period's deadline: a token cancelled by <paramref name="cancellationToken"/> or when the deadline passes
-    /// (on the controller's time provider). The source is reused from period to period while it was not cancelled.
+    /// The loop on the system clock: a dedicated background thread runs each period and then blocks until the next tick
+    /// or the cancellation, whichever comes first. A timer and the thread pool would wake two or three threads a period
+    /// (the timer thread, a worker, often a second worker that finds nothing to do) for a loop that does its work in
+    /// well under a millisecond; here, with a monitor and an actuator that finish synchronously (the libvirt ones do in
+    /// a quiet period), a period costs one wake-up (benchmarks/daemon-cost). Ticks are on a fixed grid from the start,
+    /// like <see cref="PeriodicTimer"/>'s: a period that overran makes the next one start at once, and ticks missed
+    /// meanwhile are skipped, not run back to back.
+    /// </summary>
+    private Task RunOnOwnThreadAsync(CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                RunLoop(cancellationToken);
+                done.SetResult();
+            }
+#pragma warning disable CA1031 // Handed to the caller through the task.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                done.SetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "rescoin-controller",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void RunLoop(CancellationToken cancellationToken)
+    {
+        WaitHandle cancelled = cancellationToken.WaitHandle;
+        long period = (long)(_period.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        long next = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            ValueTask<PeriodResult> run = RunPeriodAsync(cancellationToken);
+            if (run.IsCompletedSuccessfully)
+            {
+                _ = run.Result;
+            }
+            else
+            {
+                run.AsTask().GetAwaiter().GetResult();
+            }
+
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            next += period;
+            if (next <= now)
+            {
+                next += (now - next) / period * period; // the last tick that has passed: start at once, skip the others
+            }
+
+            long wait = Math.Max(0, next - now);
+            if (cancelled.WaitOne(TimeSpan.FromSeconds((double)wait / System.Diagnostics.Stopwatch.Frequency)))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the period's deadline: a token cancelled by <paramref name="cancellationToken"/> or when the deadline passes
+    /// (on the controller's time provider). The source is reused from period to period while it was not cancelled. Its
+    /// timer is armed only when a stage goes asynchronous (<see cref="ArmDeadline"/>): a timer armed and disarmed every
+    /// period leaves the runtime's timer thread a wake-up at each old due time, which it hands to a thread-pool worker,
+    /// two or three thread wake-ups a period for a deadline that a stage finishing synchronously never needs. A stage that
+    /// returned synchronously after the deadline makes the next stage start with the token cancelled.
     /// </summary>
     private CancellationToken StartDeadline(CancellationToken cancellationToken)
     {
@@ -67,8 +146,26 @@ public sealed partial class ResCoinController
             _deadlineLinkedTo = cancellationToken;
         }
 
-        _deadlineSource.CancelAfter(CurrentDeadline);
+        _deadlineArmed = false;
         return _deadlineSource.Token;
+    }
+
+    /// <summary>
+    /// Before a stage, and when a stage went asynchronous: cancels the deadline's token when the deadline has passed since
+    /// <paramref name="started"/>, or arms its timer for the time left (once a period).
+    /// </summary>
+    private void ArmDeadline(long started, bool waiting)
+    {
+        TimeSpan left = CurrentDeadline - _time.GetElapsedTime(started);
+        if (left <= TimeSpan.Zero)
+        {
+            _deadlineSource!.Cancel();
+        }
+        else if (waiting && !_deadlineArmed)
+        {
+            _deadlineSource!.CancelAfter(left);
+            _deadlineArmed = true;
+        }
     }
 
     /// <summary>This period's deadline: the first period, which also pays for start-up, gets at least 30 s.</summary>

@@ -152,7 +152,13 @@ public sealed partial class ResCoinController : IAsyncDisposable, IDisposable
             _snapshot.Clear();
             try
             {
-                await _monitor.SampleAsync(_snapshot, deadline).ConfigureAwait(false);
+                ValueTask sample = _monitor.SampleAsync(_snapshot, deadline);
+                if (!sample.IsCompleted)
+                {
+                    ArmDeadline(started, waiting: true);
+                }
+
+                await sample.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -190,15 +196,28 @@ public sealed partial class ResCoinController : IAsyncDisposable, IDisposable
             {
                 try
                 {
+                    ArmDeadline(started, waiting: false);
                     if (_pendingRelease != ResourceSet.None)
                     {
                         // A capacity could not be read for longer than the hold: put every VM back before applying the
                         // resources that can still be scheduled (the released ones are not in the plan).
-                        await _actuator.RestoreAsync(deadline).ConfigureAwait(false);
+                        ValueTask restore = _actuator.RestoreAsync(deadline);
+                        if (!restore.IsCompleted)
+                        {
+                            ArmDeadline(started, waiting: true);
+                        }
+
+                        await restore.ConfigureAwait(false);
                         _pendingRelease = ResourceSet.None;
                     }
 
-                    await _actuator.ApplyAsync(_plan, deadline).ConfigureAwait(false);
+                    ValueTask apply = _actuator.ApplyAsync(_plan, deadline);
+                    if (!apply.IsCompleted)
+                    {
+                        ArmDeadline(started, waiting: true);
+                    }
+
+                    await apply.ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {

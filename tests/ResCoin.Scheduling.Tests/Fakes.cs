@@ -16,11 +16,19 @@ internal sealed class FakeMonitor(TimeProvider time) : IMonitor
 
     public int Calls => _calls;
 
+    /// <summary>Runs synchronously inside every sample (e.g. advances a fake clock: a sample that takes that long).</summary>
+    public Action? During { get; set; }
+
+    /// <summary>The name of the thread the last sample was taken on.</summary>
+    public string? ThreadName { get; private set; }
+
     private int _calls;
 
     public async ValueTask SampleAsync(HostSnapshot snapshot, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _calls);
+        ThreadName = Thread.CurrentThread.Name;
+        During?.Invoke();
         if (Hang)
         {
             Hang = false;
@@ -63,6 +71,7 @@ internal sealed class FakeActuator : IActuator
 
     public ValueTask ApplyAsync(AllocationPlan plan, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         if (Throw is { } ex)
         {
             Throw = null;

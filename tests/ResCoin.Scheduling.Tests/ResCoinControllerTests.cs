@@ -313,6 +313,28 @@ public sealed class ResCoinControllerTests
     }
 
     [Fact]
+    public async Task Deadline_ASynchronousMonitorThatOverran_TheActuatorStartsCancelled_ReportedAsTimeout()
+    {
+        _monitor.Vms["a"] = new ResourceVector(1, 1e9);
+        await using ResCoinController controller = Create(o => { o.Period = TimeSpan.FromSeconds(5); o.PeriodDeadline = TimeSpan.FromSeconds(3); });
+        Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
+        _time.Advance(TimeSpan.FromSeconds(5));
+
+        // A monitor that returns synchronously after 4 s (no timer is armed for it): the actuator gets a cancelled token.
+        _monitor.During = () => _time.Advance(TimeSpan.FromSeconds(4));
+        PeriodResult late = await controller.RunPeriodAsync(default);
+        Assert.Equal(PeriodStage.Actuate, late.FailedStage);
+        Assert.Contains("period deadline of 00:00:03", Assert.IsType<TimeoutException>(late.Error).Message, StringComparison.Ordinal);
+        Assert.Single(_actuator.Plans);
+
+        // Within the deadline again: applied.
+        _monitor.During = () => _time.Advance(TimeSpan.FromSeconds(2));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
+        Assert.Equal(2, _actuator.Plans.Count);
+    }
+
+    [Fact]
     public async Task RunAsync_PeriodsDrivenByTimer_RestoresOnCancel()
     {
         _monitor.Vms["a"] = new ResourceVector(1, 0);
@@ -338,6 +360,62 @@ public sealed class ResCoinControllerTests
         await loop.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(1, _actuator.Restores);
         Assert.Equal(3, _actuator.Plans.Count);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnTheSystemClock_OwnThreadOnePeriodPerTick_HungPeriodEnded_StopsAtOnceAndRestores()
+    {
+        var monitor = new FakeMonitor(TimeProvider.System);
+        monitor.Vms["a"] = new ResourceVector(1, 0);
+        var options = new ResCoinOptions
+        {
+            Window = 3,
+            Resources = ResourceSet.Cpu,
+            Period = TimeSpan.FromMilliseconds(100),
+            PeriodDeadline = TimeSpan.FromMilliseconds(300),
+        };
+        await using var controller = new ResCoinController(monitor, _predictor, new CreditAllocator(), _actuator, options, timeProvider: null, _logger);
+        using var cts = new CancellationTokenSource();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Task loop = controller.RunAsync(cts.Token);
+
+        // The first period at once, then one per 100 ms tick, on the controller's own thread.
+        await WaitUntil(() => monitor.Calls >= 6);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 0.45, 5);
+        Assert.Equal("rescoin-controller", monitor.ThreadName);
+
+        // A failing period and a hung one (ended by the deadline) do not end the loop.
+        monitor.Throw = new IOException("transient");
+        await WaitUntil(() => monitor.Throw is null);
+        int calls = monitor.Calls;
+        monitor.Hang = true;
+        await WaitUntil(() => monitor.Calls >= calls + 3);
+        Assert.Equal(0, _actuator.Restores);
+
+        // Cancelled between ticks: stops without waiting for the next one, and restores.
+        await cts.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(2));
+        Assert.Equal(1, _actuator.Restores);
+    }
+
+    [Fact]
+    public async Task RunAsync_OnTheSystemClock_CancelledDuringALongWait_StopsAtOnce()
+    {
+        var monitor = new FakeMonitor(TimeProvider.System);
+        monitor.Vms["a"] = new ResourceVector(1, 0);
+        var options = new ResCoinOptions { Window = 3, Resources = ResourceSet.Cpu, Period = TimeSpan.FromHours(1) };
+        await using var controller = new ResCoinController(monitor, _predictor, new CreditAllocator(), _actuator, options, timeProvider: null, _logger);
+        using var cts = new CancellationTokenSource();
+        Task loop = controller.RunAsync(cts.Token);
+        await WaitUntil(() => controller.LastPeriod.Index == 1);
+        await Task.Delay(50);
+        Assert.Equal(1, monitor.Calls);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await cts.CancelAsync();
+        await loop.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"stopping took {clock.Elapsed}");
+        Assert.Equal(1, _actuator.Restores);
     }
 
     [Fact]
