@@ -40,7 +40,8 @@ public sealed class ResCoinOptions
 
     /// <summary>
     /// The longest one period may take (sampling, computing and applying together). A stage still running at the
-    /// deadline is cancelled, the period counts as failed in that stage (a <see cref="TimeoutException"/> in
+    /// deadline is cancelled (its token; a stage that returned synchronously past the deadline makes the next stage
+    /// start with its token cancelled), the period counts as failed in that stage (a <see cref="TimeoutException"/> in
     /// <see cref="PeriodResult.Error"/>) and the loop goes on with the next period. Unset (the default): the period.
     /// The first period, which also pays for start-up, gets at least 30 s.
     /// </summary>

@@ -26,6 +26,9 @@ public sealed class KvmBurst
 /// controller (plain CFS, equal shares; before and after), alone (hogs paused with <c>virsh suspend</c>; before and after), with
 /// <c>cpu_shares</c> set by hand (8192 against 256; a reference, not asserted) and with the real <c>rescoin-host</c>
 /// running (period 1 s, guest templates in its configuration; its <c>cpu_shares</c>/quota land on the real cgroup).
+/// The asserted ratios take every run's work at the same speed (its CPU-seconds times the mean work per CPU-second of
+/// all runs), since the machine's speed per CPU-second drifts between runs by more than the margin; the raw ones are
+/// reported beside them.
 /// </summary>
 [Collection(KvmBurst.Name)]
 public sealed class BurstTests(ITestOutputHelper output)
@@ -194,13 +197,29 @@ public sealed class BurstTests(ITestOutputHelper output)
             Note(string.Create(CultureInfo.InvariantCulture,
                 $"work per {BurstSeconds} s burst: no controller {a1.Work:F0} / {a2.Work:F0} (mean {a:F0}), alone {alone.Work:F0} / {alone2.Work:F0} (mean {soloWork:F0}), shares by hand {byHand.Work:F0}, rescoin-host {withHost.Work:F0}"));
             Note(string.Create(CultureInfo.InvariantCulture,
-                $"rescoin-host / no controller = {withHost.Work / a:F2} (target >= 1.25); rescoin-host / alone = {withHost.Work / soloWork:F2} (target >= 0.8); by hand / no controller = {byHand.Work / a:F2}"));
+                $"raw: rescoin-host / no controller = {withHost.Work / a:F2}; rescoin-host / alone = {withHost.Work / soloWork:F2}; by hand / no controller = {byHand.Work / a:F2}"));
             Note(string.Create(CultureInfo.InvariantCulture,
                 $"burster cores while bursting: no controller {a1.Cores:F2} / {a2.Cores:F2}, alone {alone.Cores:F2} / {alone2.Cores:F2}, shares by hand {byHand.Cores:F2}, rescoin-host {withHost.Cores:F2}"));
+            // The machine's speed drifts between runs: a TCG guest's work per CPU-second on this shared VM moved by up to
+            // 2x between two 15 s runs of the same configuration (549k and 1.06M loop iterations per CPU-second, no
+            // controller) and by 20 % between the two "alone" runs of one CI run, which once put the raw ratio at
+            // 1.249 while the burster had 0.99 cores under rescoin-host against 0.73 with no controller. So every run's
+            // work is taken at the same speed: its own CPU-seconds times the mean speed (work per CPU-second) of all
+            // six runs. What the scheduler decides, the burster's share of the CPU, stays in; the drift goes. The raw
+            // ratios are reported beside them.
+            Measured[] runs = [a1, a2, alone, alone2, byHand, withHost];
+            double speed = runs.Average(r => r.Work / r.Cores);
+            double AtMeanSpeed(Measured r) => r.Cores * speed;
+            double ratio = AtMeanSpeed(withHost) / ((AtMeanSpeed(a1) + AtMeanSpeed(a2)) / 2);
+            double ofAlone = AtMeanSpeed(withHost) / ((AtMeanSpeed(alone) + AtMeanSpeed(alone2)) / 2);
+            Note(string.Create(CultureInfo.InvariantCulture,
+                $"speed (work per CPU-second): no controller {a1.Work / a1.Cores:F0} / {a2.Work / a2.Cores:F0}, alone {alone.Work / alone.Cores:F0} / {alone2.Work / alone2.Cores:F0}, by hand {byHand.Work / byHand.Cores:F0}, rescoin-host {withHost.Work / withHost.Cores:F0}; mean {speed:F0}"));
+            Note(string.Create(CultureInfo.InvariantCulture,
+                $"at the mean speed: rescoin-host / no controller = {ratio:F2} (target >= 1.25); rescoin-host / alone = {ofAlone:F2} (target >= 0.8)"));
             Note($"total {total.Elapsed.TotalSeconds:F0} s");
 
-            Assert.True(withHost.Work >= 1.25 * a, $"rescoin-host gave the burster {withHost.Work / a:F2}x its no-controller work per burst (want >= 1.25)\n{_report}");
-            Assert.True(withHost.Work >= 0.8 * soloWork, $"rescoin-host gave the burster {withHost.Work / soloWork:F2} of its work alone (want >= 0.8)\n{_report}");
+            Assert.True(ratio >= 1.25, $"rescoin-host gave the burster {ratio:F2}x its no-controller work per burst at the runs' mean speed (want >= 1.25; raw {withHost.Work / a:F2})\n{_report}");
+            Assert.True(ofAlone >= 0.8, $"rescoin-host gave the burster {ofAlone:F2} of its work alone at the runs' mean speed (want >= 0.8; raw {withHost.Work / soloWork:F2})\n{_report}");
         }
         finally
         {
