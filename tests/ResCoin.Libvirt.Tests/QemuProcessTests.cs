@@ -81,6 +81,68 @@ public sealed class QemuProcessTests : IDisposable
         Assert.Null(QemuProcess.TryOpen(string.Empty, "vm1", proc));
     }
 
+    [Theory]
+    [InlineData("38683926257 4937565055 26958\n", 38683926257L, 4937565055L)]
+    [InlineData("0 0 0", 0L, 0L)]
+    [InlineData("12 34", 12L, 34L)]
+    public void ParseSchedStat_RunAndWaitNanoseconds(string line, long run, long wait)
+        => Assert.Equal((run, wait), QemuProcess.ParseSchedStat(Encoding.ASCII.GetBytes(line)));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("12")]
+    [InlineData("12 x 3")]
+    [InlineData("-1 2 3")]
+    [InlineData("12 34x 3")]
+    public void ParseSchedStat_Malformed_IsNull(string line)
+        => Assert.Null(QemuProcess.ParseSchedStat(Encoding.ASCII.GetBytes(line)));
+
+    [Fact]
+    public void FindVcpus_OnlyTheCpuThreads_TheirRunAndWaitSummed_AThreadGoneIsSeen()
+    {
+        string run = Path.Combine(_dir, "run");
+        string proc = Path.Combine(_dir, "proc");
+        Directory.CreateDirectory(run);
+        string pid = Path.Combine(proc, "4242");
+        File.WriteAllText(Path.Combine(run, "vm1.pid"), "4242");
+        Directory.CreateDirectory(pid);
+        File.WriteAllText(Path.Combine(pid, "cmdline"), "/usr/bin/qemu-system-x86_64\0-name\0guest=vm1,debug-threads=on\0");
+        File.WriteAllText(Path.Combine(pid, "stat"), "4242 (qemu-system-x86) S 1 2 3 4 5 6 7 8 9 10 300 50 0 0 20 0\n");
+        void Task(string tid, string comm, string schedstat)
+        {
+            Directory.CreateDirectory(Path.Combine(pid, "task", tid));
+            File.WriteAllText(Path.Combine(pid, "task", tid, "comm"), comm + "\n");
+            File.WriteAllText(Path.Combine(pid, "task", tid, "schedstat"), schedstat + "\n");
+        }
+
+        Task("4242", "qemu-system-x86", "900 900 9");
+        Task("4244", "IO mon_iothread", "500 500 5");
+        Task("4245", "CPU 0/TCG", "1000 200 10");
+        Task("4246", "CPU 1/TCG", "3000 800 30");
+        Task("4247", "CPUx", "7 7 7");
+
+        using QemuProcess? p = QemuProcess.TryOpen(run, "vm1", proc);
+        Assert.NotNull(p);
+        Assert.False(p.ReadVcpuTimes(out _, out _)); // not looked for yet
+        Assert.True(p.FindVcpus());
+        Assert.Equal(2, p.VcpuCount);
+        Assert.True(p.ReadVcpuTimes(out double runNs, out double waitNs));
+        Assert.Equal(4000, runNs);
+        Assert.Equal(1000, waitNs);
+
+        // The files stay open and are read again.
+        File.WriteAllText(Path.Combine(pid, "task", "4245", "schedstat"), "1500 300 11\n");
+        Assert.True(p.ReadVcpuTimes(out runNs, out waitNs));
+        Assert.Equal(4500, runNs);
+        Assert.Equal(1100, waitNs);
+
+        // No vCPU thread at all: none found.
+        Directory.Delete(Path.Combine(pid, "task", "4245"), recursive: true);
+        Directory.Delete(Path.Combine(pid, "task", "4246"), recursive: true);
+        Assert.False(p.FindVcpus());
+        Assert.Equal(0, p.VcpuCount);
+    }
+
     [Fact]
     public void TryOpen_TheRealProcFs_ReadsThisProcessCpuTime()
     {
@@ -114,6 +176,30 @@ public sealed class QemuProcessTests : IDisposable
         s.CpuTimeNs = 3e9;
         vm.Update(ref sample, s, 1, time.GetTimestamp(), 0, time, 30, detailed: false, cpuFromProcess: true);
         Assert.Equal(0.5, sample.Usage.Cpu, 12);
+    }
+
+    [Fact]
+    public void VmState_ChangeOfVcpuCounters_GivesNoPressureForThatPeriod()
+    {
+        var time = new FakeTimeProvider();
+        var vm = new LibvirtMonitor.VmState("vm"u8.ToArray());
+        DomainStats s = DomainStats.Empty;
+        VmSample sample = VmSample.Unmeasured(new VmId("vm"));
+        s.VcpuCurrent = 2;
+        s.VcpuTimeNs = 10e9; // libvirtd's counters
+        s.VcpuDelayNs = 1e9;
+        vm.Update(ref sample, s, 1, time.GetTimestamp(), 0, time, 30, detailed: true, vcpuFromProcess: false);
+        time.Advance(TimeSpan.FromSeconds(1));
+        s.VcpuTimeNs = 4e9; // the threads' schedstat: another origin
+        s.VcpuDelayNs = 0.5e9;
+        vm.Update(ref sample, s, 1, time.GetTimestamp(), 0, time, 30, detailed: true, vcpuFromProcess: true);
+        Assert.True(double.IsNaN(sample.Pressure.Cpu));
+        Assert.Equal(2, sample.Limit.Cpu);
+        time.Advance(TimeSpan.FromSeconds(1));
+        s.VcpuTimeNs = 4.6e9; // ran 0.6 s, waited 0.2 s
+        s.VcpuDelayNs = 0.7e9;
+        vm.Update(ref sample, s, 1, time.GetTimestamp(), 0, time, 30, detailed: true, vcpuFromProcess: true);
+        Assert.Equal(0.25, sample.Pressure.Cpu, 12);
     }
 
     [Fact]

@@ -52,7 +52,7 @@ public sealed class RealVmTests(GuestFixture guests) : IDisposable
     }
 
     [SkippableFact]
-    public async Task Monitor_CpuFromQemuProcess_AgreesWithLibvirtd_AndLibvirtdIsNotAskedForIt()
+    public async Task Monitor_CpuAndVcpusFromQemuProcess_AgreeWithLibvirtd_AndLibvirtdIsNotAskedForThem()
     {
         guests.Require();
         using var fromProcess = new LibvirtMonitor(Options());
@@ -67,15 +67,24 @@ public sealed class RealVmTests(GuestFixture guests) : IDisposable
         await fromProcess.SampleAsync(a, default);
         await fromLibvirtd.SampleAsync(b, default);
 
-        // The steady-state call leaves cpu-total out when every VM's process was found; the other monitor asks for it.
+        // The steady-state call leaves cpu-total and the vCPU group out when every VM's process and vCPU threads were
+        // found; the other monitor asks for them.
         Assert.Equal(0u, fromProcess.LastStatsMask & Native.NativeMethods.StatsCpuTotal);
         Assert.NotEqual(0u, fromLibvirtd.LastStatsMask & Native.NativeMethods.StatsCpuTotal);
+        Assert.Equal(0u, fromProcess.LastStatsMask & Native.NativeMethods.StatsVcpu);
+        Assert.NotEqual(0u, fromLibvirtd.LastStatsMask & Native.NativeMethods.StatsVcpu);
         foreach (string name in new[] { guests.CpuGuest, guests.IdleGuest })
         {
             double p = a.Vms[a.IndexOf(new VmId(name))].Usage.Cpu;
             double l = b.Vms[b.IndexOf(new VmId(name))].Usage.Cpu;
             // Two counters of the same threads over nearly the same 4 s (10 ms ticks against nanoseconds).
             Assert.InRange(p, l - 0.08, l + 0.08);
+
+            // The vCPU count and the CPU pressure: the threads' schedstat against libvirtd's vcpu group (stat and sched).
+            VmSample ps = a.Vms[a.IndexOf(new VmId(name))];
+            VmSample ls = b.Vms[b.IndexOf(new VmId(name))];
+            Assert.Equal(ls.Limit.Cpu, ps.Limit.Cpu);
+            Assert.InRange(ps.Pressure.Cpu, ls.Pressure.Cpu - 0.1, ls.Pressure.Cpu + 0.1);
         }
 
         Assert.True(a.Vms[a.IndexOf(new VmId(guests.CpuGuest))].Usage.Cpu > 0.1);

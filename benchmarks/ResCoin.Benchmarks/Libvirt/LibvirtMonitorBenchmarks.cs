@@ -1,4 +1,17 @@
-// Latest results (2026-12-03 12:13-12:19 UTC, BenchmarkDotNet 0.15.8, in-process, 15 iterations), run by
+// Latest results, on a quiet host (2026-12-03 17:19-17:35 UTC, load average ~1.3 with one CPU-burning TCG guest; same
+// command, machine and software as below):
+// | Method (mean, ratio)       | 2 guests          | 8 guests          |
+// |--------------------------- |------------------:|------------------:|
+// | PerVmPerResourceCalls      | 10.7 ms (1.00)    | 39.9 ms (1.00)    |
+// | BulkStatsMonitor           | 13.2 ms (1.25)    | 60.5 ms (1.52)    |
+// | BulkStatsMonitorFastGroups |  4.6 ms (0.43)    | 21.0 ms (0.53)    |
+// (StdDev 1.3-1.9 ms at 2 guests, 1.5-4.8 ms at 8.) On a quiet host the verdict below holds with less noise: the full
+// bulk call takes longer in wall time than the per-VM calls, because it reads more (the vCPU group and every block
+// counter); the fast groups take half. What the daemon pays is CPU, not wall time, and one RPC instead of 1 + 5n: the
+// daemon's own table (benchmarks/daemon-cost) is the measure. The monitor now asks for even less than the fast groups in
+// most periods (CPU and vCPU times from /proc, the balloon every guest stats period, nothing in a quiet period).
+//
+// Earlier (2026-12-03 12:13-12:19 UTC, BenchmarkDotNet 0.15.8, in-process, 15 iterations), run by
 // `benchmarks/daemon-cost/run.sh --vms "2 8" --monitor-benchmark` under flock /tmp/rescoin-host.lock (no other guests):
 // 2 and 8 TCG guests (rescoin-cost-1 burning CPU, the others idle; 1 vCPU, 192 MiB, one virtio disk, no NIC), on the
 // shared 2-core dev VM (AMD EPYC, Debian 12, libvirt 9.0, QEMU 7.2). Not a quiet host: load average 10-14 from other

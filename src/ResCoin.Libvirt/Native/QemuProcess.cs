@@ -22,12 +22,18 @@ internal sealed partial class QemuProcess : IDisposable
 {
     private static readonly double NanosecondsPerTick = 1e9 / ClockTicksPerSecond();
     private readonly SafeFileHandle _stat;
+    private readonly string _taskDirectory;
+    private SafeFileHandle[] _vcpus = [];
 
-    private QemuProcess(int pid, SafeFileHandle stat)
+    private QemuProcess(int pid, SafeFileHandle stat, string taskDirectory)
     {
         Pid = pid;
         _stat = stat;
+        _taskDirectory = taskDirectory;
     }
+
+    /// <summary>The vCPU threads found by the last <see cref="FindVcpus"/> (0 before, or when there were none).</summary>
+    public int VcpuCount => _vcpus.Length;
 
     /// <summary>The process id.</summary>
     public int Pid { get; }
@@ -56,8 +62,9 @@ internal sealed partial class QemuProcess : IDisposable
                 return null;
             }
 
-            SafeFileHandle stat = File.OpenHandle(Path.Combine(procRoot, pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "stat"));
-            var process = new QemuProcess(pid, stat);
+            string pidDirectory = Path.Combine(procRoot, pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            SafeFileHandle stat = File.OpenHandle(Path.Combine(pidDirectory, "stat"));
+            var process = new QemuProcess(pid, stat, Path.Combine(pidDirectory, "task"));
             if (double.IsNaN(process.ReadCpuNs()))
             {
                 process.Dispose();
@@ -108,8 +115,115 @@ internal sealed partial class QemuProcess : IDisposable
         }
     }
 
-    /// <summary>Closes the stat file.</summary>
-    public void Dispose() => _stat.Dispose();
+    /// <summary>
+    /// Finds the process's vCPU threads again (QEMU names them <c>CPU N/KVM</c>, <c>CPU N/TCG</c>, ...) and keeps their
+    /// <c>schedstat</c> files open; false when there are none or the task list cannot be read. Called once per slow sample,
+    /// so a vCPU plugged in or out is seen at the next one.
+    /// </summary>
+    public bool FindVcpus()
+    {
+        CloseVcpus();
+        var found = new List<SafeFileHandle>();
+        Span<byte> comm = stackalloc byte[64];
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories(_taskDirectory))
+            {
+                int read;
+                using (SafeFileHandle c = File.OpenHandle(Path.Combine(task, "comm")))
+                {
+                    read = RandomAccess.Read(c, comm, 0);
+                }
+
+                ReadOnlySpan<byte> name = comm[..read].TrimEnd((byte)'\n');
+                if (name.StartsWith("CPU "u8) && name.IndexOf((byte)'/') > 4)
+                {
+                    found.Add(File.OpenHandle(Path.Combine(task, "schedstat")));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            foreach (SafeFileHandle h in found)
+            {
+                h.Dispose();
+            }
+
+            return false;
+        }
+
+        _vcpus = [.. found];
+        return _vcpus.Length > 0;
+    }
+
+    /// <summary>
+    /// The vCPU threads' run and run-queue wait times in nanoseconds, summed (the first two fields of
+    /// <c>/proc/PID/task/TID/schedstat</c>: time on a CPU, time runnable but waiting for one); false when none was found
+    /// or one cannot be read (a thread ended: find them again).
+    /// </summary>
+    public bool ReadVcpuTimes(out double runNs, out double waitNs)
+    {
+        runNs = waitNs = 0;
+        if (_vcpus.Length == 0)
+        {
+            return false;
+        }
+
+        Span<byte> buffer = stackalloc byte[128];
+        foreach (SafeFileHandle h in _vcpus)
+        {
+            int read;
+            try
+            {
+                read = RandomAccess.Read(h, buffer, 0);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+            {
+                return false;
+            }
+
+            if (ParseSchedStat(buffer[..read]) is not (long run, long wait))
+            {
+                return false;
+            }
+
+            runNs += run;
+            waitNs += wait;
+        }
+
+        return true;
+    }
+
+    /// <summary>The first two fields of a <c>schedstat</c> line (run and wait nanoseconds); null when malformed.</summary>
+    internal static (long Run, long Wait)? ParseSchedStat(ReadOnlySpan<byte> line)
+    {
+        if (!Utf8Parser.TryParse(line, out long run, out int used) || run < 0 || used >= line.Length || line[used] != (byte)' ')
+        {
+            return null;
+        }
+
+        line = line[(used + 1)..];
+        return Utf8Parser.TryParse(line, out long wait, out used) && wait >= 0 && (used == line.Length || line[used] is (byte)' ' or (byte)'\n')
+            ? (run, wait)
+            : null;
+    }
+
+    /// <summary>Closes the stat file and the vCPU threads' files.</summary>
+    public void Dispose()
+    {
+        _stat.Dispose();
+        CloseVcpus();
+    }
+
+    private void CloseVcpus()
+    {
+        foreach (SafeFileHandle h in _vcpus)
+        {
+            h.Dispose();
+        }
+
+        _vcpus = [];
+    }
 
     /// <summary>
     /// <c>utime + stime</c> (fields 14 and 15, in clock ticks) of a <c>/proc/PID/stat</c> line; null when malformed. The
