@@ -38,7 +38,7 @@ public sealed partial class LibvirtActuator
 
         string name = vm.Name;
         s = new CpuState { DomainId = id };
-        using (TypedParameterBuffer p = LibvirtApi.GetSchedulerParameters(dom, name))
+        using (TypedParameterBuffer p = Lv("virDomainGetSchedulerParameters(" + name + ")", () => LibvirtApi.GetSchedulerParameters(dom, name)))
         {
             s.Global = p.TryGet("global_quota"u8, out TypedParameter q);
             if (!s.Global && !p.TryGet("vcpu_quota"u8, out q))
@@ -212,11 +212,11 @@ public sealed partial class LibvirtActuator
         }
     }
 
-    private static void SetSchedulerParameter(DomainHandle dom, string vm, string field, TypedParameterType type, long value)
+    private void SetSchedulerParameter(DomainHandle dom, string vm, string field, TypedParameterType type, long value)
     {
         using var set = new TypedParameterBuffer(1);
         set.Add(field, type, value);
-        LibvirtApi.SetSchedulerParameters(dom, vm, set);
+        Lv("virDomainSetSchedulerParameters(" + vm + ")", () => LibvirtApi.SetSchedulerParameters(dom, vm, set));
     }
 
     /// <summary>What this actuator knows to be in force for one VM's CPU (what it read or last set).</summary>

@@ -13,7 +13,7 @@ public sealed partial class LibvirtActuator
         if (!state.Known)
         {
             // Read once per domain (and after a restore); afterwards the cache holds what this actuator set.
-            using TypedParameterBuffer p = LibvirtApi.GetBlockIoTune(dom, name, disk);
+            using TypedParameterBuffer p = Lv("virDomainGetBlockIoTune(" + name + ")", () => LibvirtApi.GetBlockIoTune(dom, name, disk));
             state.Read = p.TryGet("read_bytes_sec"u8, out TypedParameter r) ? r.AsInt64() : 0;
             state.Write = p.TryGet("write_bytes_sec"u8, out TypedParameter w) ? w.AsInt64() : 0;
             state.Total = p.TryGet("total_bytes_sec"u8, out TypedParameter t) ? t.AsInt64() : 0;
@@ -77,7 +77,7 @@ public sealed partial class LibvirtActuator
 
         try
         {
-            LibvirtApi.SetBlockIoTune(dom, name, disk, set);
+            Lv("virDomainSetBlockIoTune(" + name + ")", () => LibvirtApi.SetBlockIoTune(dom, name, disk, set));
         }
         catch (LibvirtException)
         {
@@ -123,7 +123,7 @@ public sealed partial class LibvirtActuator
     {
         string name = vm.Name;
         long inbound, outbound;
-        using (TypedParameterBuffer p = LibvirtApi.GetInterfaceParameters(dom, name, nic))
+        using (TypedParameterBuffer p = Lv("virDomainGetInterfaceParameters(" + name + ")", () => LibvirtApi.GetInterfaceParameters(dom, name, nic)))
         {
             inbound = p.TryGet("inbound.average"u8, out TypedParameter i) ? i.AsInt64() : 0;
             outbound = p.TryGet("outbound.average"u8, out TypedParameter o) ? o.AsInt64() : 0;
@@ -168,7 +168,7 @@ public sealed partial class LibvirtActuator
 
         try
         {
-            LibvirtApi.SetInterfaceParameters(dom, name, nic, set);
+            Lv("virDomainSetInterfaceParameters(" + name + ")", () => LibvirtApi.SetInterfaceParameters(dom, name, nic, set));
         }
         catch (LibvirtException)
         {
@@ -212,7 +212,8 @@ public sealed partial class LibvirtActuator
             return cached;
         }
 
-        (string[] disks, string[] nics) = LibvirtApi.ParseDevices(LibvirtApi.GetXml(dom, vm.Name));
+        string name = vm.Name;
+        (string[] disks, string[] nics) = LibvirtApi.ParseDevices(Lv("virDomainGetXMLDesc(" + name + ")", () => LibvirtApi.GetXml(dom, name)));
         var created = new DeviceCache(id, disks, nics);
         _devices[vm] = created;
         return created;

@@ -31,7 +31,7 @@ public sealed partial class LibvirtActuator
             DomainHandle looked;
             try
             {
-                looked = LibvirtApi.LookupByUuid(conn, vm.Uuid, vm.Name);
+                looked = Lv("virDomainLookupByUUID(" + vm.Name + ")", () => LibvirtApi.LookupByUuid(conn, vm.Uuid, vm.Name));
             }
             catch (LibvirtException ex) when (ex.IsDomainGone)
             {

@@ -50,7 +50,8 @@ public sealed partial class LibvirtActuator
         }
 
         _journal.TryRecordOriginal(vm, MemoryBalloon, Format((long)currentKib));
-        LibvirtApi.SetMemory(dom, vm.Name, kib);
+        string name = vm.Name;
+        Lv("virDomainSetMemory(" + name + ")", () => LibvirtApi.SetMemory(dom, name, kib));
         _facts?.MarkMemoryChanged();
         LogApplied(_logger, vm.Name, "balloon KiB", (long)currentKib, (long)kib);
     }

@@ -36,9 +36,11 @@ public sealed partial class LibvirtActuator
     }
 
     /// <summary>
-    /// Applies one VM on the connection's call gate: a hung libvirtd costs at most the call deadline, and the period's
-    /// own deadline (<see cref="LibvirtOptions.ApplyTimeoutSeconds"/>) bounds the whole pass. Returns false when the rest of
-    /// the VMs must wait for the next period.
+    /// Applies one VM on the caller's thread, each libvirt call on the connection's call gate (<see cref="Lv{T}"/>): a hung
+    /// libvirtd costs at most the call deadline, and the period's own deadline
+    /// (<see cref="LibvirtOptions.ApplyTimeoutSeconds"/>) bounds the whole pass. A VM that needs no call (the steady state:
+    /// every value within its dead band) costs no thread hop. Returns false when the rest of the VMs must wait for the
+    /// next period.
     /// </summary>
     private bool ApplyVmWithDeadline(ConnectionHandle conn, VmId vm, in ResourceVector cap, in ResourceVector weight, in ResourceVector usage, ResourceSet resources, bool dryRun, long start, int remaining)
     {
@@ -48,18 +50,16 @@ public sealed partial class LibvirtActuator
             return false;
         }
 
-        ResourceVector c = cap, w = weight, u = usage;
         try
         {
-            _connection.Call("apply " + vm.Name, () =>
-            {
-                ApplyVm(conn, vm, c, w, u, resources, dryRun);
-                return true;
-            });
+            ApplyVm(conn, vm, cap, weight, usage, resources, dryRun);
             return true;
         }
         catch (LibvirtTimeoutException ex)
         {
+            // A call that did not return may still take effect: what this actuator believes in force for the VM is
+            // read again next time.
+            ForgetVmState(vm);
             LogLibvirtHung(_logger, vm.Name, remaining - 1, ex.Message);
             return false;
         }
@@ -307,7 +307,7 @@ public sealed partial class LibvirtActuator
     /// </summary>
     private bool TryReadBalloonOriginal(DomainHandle dom, VmId vm, ulong reportedKiB)
     {
-        ulong actual = LibvirtApi.GetActualBalloonKiB(dom, vm.Name, 0);
+        ulong actual = Lv("virDomainMemoryStats(" + vm.Name + ")", () => LibvirtApi.GetActualBalloonKiB(dom, vm.Name, 0));
         bool seen = _balloonAtRest.Remove(vm, out ulong before);
         if (actual == 0 || actual != reportedKiB)
         {

@@ -111,6 +111,21 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             }
 
             ReadOnlySpan<VmId> vms = plan.Vms;
+            if (vms.Length > 0 && _connection.Gate.IsStuck)
+            {
+                // A call that passed its deadline has not returned: apply nothing this period (the VMs' state here is
+                // not touched while that call may still change it). The gate names the stuck call.
+                try
+                {
+                    _connection.Call("apply " + vms[0].Name, static () => true);
+                }
+                catch (LibvirtTimeoutException ex)
+                {
+                    LogLibvirtHung(_logger, vms[0].Name, vms.Length - 1, ex.Message);
+                    return ValueTask.CompletedTask;
+                }
+            }
+
             long start = _time.GetTimestamp();
             for (int i = 0; i < vms.Length; i++)
             {
@@ -200,7 +215,8 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         try
         {
             // By UUID when the monitor gave one: a different VM re-created under the same name is not this VM.
-            dom = vm.Uuid != Guid.Empty ? LibvirtApi.LookupByUuid(conn, vm.Uuid, name) : LibvirtApi.Lookup(conn, name);
+            VmId lookup = vm;
+            dom = Lv("virDomainLookup(" + name + ")", () => lookup.Uuid != Guid.Empty ? LibvirtApi.LookupByUuid(conn, lookup.Uuid, name) : LibvirtApi.Lookup(conn, name));
             if (vm.Uuid == Guid.Empty)
             {
                 // The journal keys originals by UUID.
@@ -223,7 +239,8 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
             DomainInfo info;
             try
             {
-                info = LibvirtApi.GetInfo(dom, name);
+                DomainHandle looked = dom;
+                info = Lv("virDomainGetInfo(" + name + ")", () => LibvirtApi.GetInfo(looked, name));
             }
             catch (LibvirtException ex) when (ex.IsDomainGone)
             {
@@ -298,6 +315,27 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
     /// failed (the original could not be made durable, so nothing was changed) stops every further change to this VM
     /// this period: returns false.
     /// </summary>
+    /// <summary>
+    /// One libvirt call of the apply path, on the connection's call gate with the call deadline; a handle or buffer that
+    /// arrives after the caller gave up is disposed.
+    /// </summary>
+    private T Lv<T>(string what, Func<T> call) => _connection.Call(what, call, static r => (r as IDisposable)?.Dispose());
+
+    /// <summary>One libvirt call that returns nothing, on the call gate.</summary>
+    private void Lv(string what, Action call) => _connection.Call(what, () =>
+    {
+        call();
+        return true;
+    });
+
+    /// <summary>Forgets what this actuator believed in force for a VM (read again from libvirt next time).</summary>
+    private void ForgetVmState(VmId vm)
+    {
+        _cpu.Remove(vm);
+        _devices.Remove(vm);
+        ForgetKnownDomain(vm);
+    }
+
     private bool Guard(ConnectionHandle conn, string vm, string what, Action action)
     {
         try

@@ -41,7 +41,10 @@ internal sealed partial class LibvirtCallGate : IDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="call"/> on the worker; waits at most <paramref name="deadline"/>.</summary>
+    /// <summary>
+    /// Runs <paramref name="call"/> on the worker; waits at most <paramref name="deadline"/>. Called on the worker itself
+    /// (by a call already running there), runs it inline.
+    /// </summary>
     /// <param name="what">The call, for messages (e.g. <c>virDomainGetInfo(vm1)</c>).</param>
     /// <param name="deadline">The longest wait.</param>
     /// <param name="call">The call (throws <see cref="LibvirtException"/> on a libvirt error).</param>
@@ -49,6 +52,11 @@ internal sealed partial class LibvirtCallGate : IDisposable
     /// <exception cref="LibvirtTimeoutException">The deadline passed, or an earlier call is still stuck.</exception>
     public T Call<T>(string what, TimeSpan deadline, Func<T> call, Action<T>? discard = null)
     {
+        if (Thread.CurrentThread == _worker)
+        {
+            return call(); // a call made by a call already on the gate (its deadline covers both)
+        }
+
         var item = new WorkItem<T>(what, call, discard);
         lock (_lock)
         {
