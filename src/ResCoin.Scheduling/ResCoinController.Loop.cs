@@ -175,7 +175,7 @@ public sealed partial class ResCoinController
     private void StopDeadline() => _deadlineSource?.TryReset();
 
     /// <summary>Logs and counts a failed stage; a stage cancelled by the deadline becomes a <see cref="TimeoutException"/>.</summary>
-    private Exception Failure(PeriodStage stage, long index, Exception ex, CancellationToken deadline)
+    private Exception Failure(PeriodStage stage, long index, Exception ex, long started, CancellationToken deadline)
     {
         string name = stage switch
         {
@@ -184,7 +184,8 @@ public sealed partial class ResCoinController
             _ => "actuate",
         };
         _metrics.Failed(name);
-        if (deadline.IsCancellationRequested)
+        // Past the deadline: its token was cancelled, or a stage that ran synchronously (no timer armed) failed after it.
+        if (deadline.IsCancellationRequested || (stage != PeriodStage.Compute && _time.GetElapsedTime(started) >= CurrentDeadline))
         {
             Log.DeadlineMissed(_logger, index, stage, CurrentDeadline);
             return new TimeoutException($"The {name} stage of period {index} did not finish within the period deadline of {CurrentDeadline}.", ex);

@@ -168,7 +168,7 @@ public sealed partial class ResCoinController : IAsyncDisposable, IDisposable
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                (failed, error) = (PeriodStage.Monitor, Failure(PeriodStage.Monitor, attempt, ex, deadline));
+                (failed, error) = (PeriodStage.Monitor, Failure(PeriodStage.Monitor, attempt, ex, started, deadline));
             }
 
             monitorTime = _time.GetElapsedTime(started);
@@ -185,7 +185,7 @@ public sealed partial class ResCoinController : IAsyncDisposable, IDisposable
                     catch (Exception ex)
 #pragma warning restore CA1031
                     {
-                        (failed, error) = (PeriodStage.Compute, Failure(PeriodStage.Compute, attempt, ex, deadline));
+                        (failed, error) = (PeriodStage.Compute, Failure(PeriodStage.Compute, attempt, ex, started, deadline));
                     }
                 }
 
@@ -227,7 +227,7 @@ public sealed partial class ResCoinController : IAsyncDisposable, IDisposable
                 catch (Exception ex)
 #pragma warning restore CA1031
                 {
-                    (failed, error) = (PeriodStage.Actuate, Failure(PeriodStage.Actuate, _last.Index, ex, deadline));
+                    (failed, error) = (PeriodStage.Actuate, Failure(PeriodStage.Actuate, _last.Index, ex, started, deadline));
                 }
 
                 actuateTime = _time.GetElapsedTime(started) - monitorTime - computeTime;

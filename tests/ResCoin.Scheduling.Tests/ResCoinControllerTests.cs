@@ -332,6 +332,14 @@ public sealed class ResCoinControllerTests
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.True((await controller.RunPeriodAsync(default)).Succeeded);
         Assert.Equal(2, _actuator.Plans.Count);
+
+        // A synchronous monitor that fails after the deadline (a blocking call that gave up late) counts as the deadline.
+        _monitor.During = () => _time.Advance(TimeSpan.FromSeconds(4));
+        _monitor.Throw = new IOException("gave up late");
+        _time.Advance(TimeSpan.FromSeconds(3));
+        PeriodResult failedLate = await controller.RunPeriodAsync(default);
+        Assert.Equal(PeriodStage.Monitor, failedLate.FailedStage);
+        Assert.IsType<IOException>(Assert.IsType<TimeoutException>(failedLate.Error).InnerException);
     }
 
     [Fact]
