@@ -11,7 +11,7 @@
 // So with EWMA the whole period (credit bucket, weights, caps, limits and pressure) is under 1 ms at 10 000 VMs × 6, as
 // before the caps-and-weights seam (727 us on 2026-11-26); with the controller's default predictor (adaptive, four
 // models per slot) it is 5.7 ms: that target is not met (see "Where the time went" below). The few bytes per operation
-// are averaged over the short job's iterations (a 24-byte object every 8 periods, or BenchmarkDotNet's own); not found.
+// are an average over the short job's iterations (rare allocations in the process, or BenchmarkDotNet's own): not found yet.
 //
 // Measured 2026-12-03 12:12-12:16 UTC on the 2-vCPU development VM (AMD EPYC, AVX-512 so x86-64-v4, L2 2 MiB in 2
 // instances, L3 32 MiB shared with other tenants; .NET 10.0.12), Release, BenchmarkDotNet 0.15.8,
