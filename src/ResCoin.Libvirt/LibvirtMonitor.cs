@@ -331,7 +331,7 @@ public sealed partial class LibvirtMonitor : IMonitor, IDisposable
     /// The vCPU threads' run and wait times and count from the QEMU process into <paramref name="stats"/> (found again at
     /// every detailed sample); false when they cannot be read (then libvirtd's <c>vcpu</c> group, when the sample carries
     /// it, is used, and the next detailed sample asks for it). This replaces the group that cost libvirtd 0.35 ms per VM
-    /// per call (a QEMU round trip for the vCPUs' halted state, which nothing here reads).
+    /// per call on the development host (docs/design.md, "What a period costs the host").
     /// </summary>
     private static bool ReadProcessVcpus(VmState vm, ref DomainStats stats)
     {

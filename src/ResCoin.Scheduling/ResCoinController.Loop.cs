@@ -98,7 +98,7 @@ public sealed partial class ResCoinController
     private void RunLoop(CancellationToken cancellationToken)
     {
         WaitHandle cancelled = cancellationToken.WaitHandle;
-        long period = (long)(_period.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        long period = Math.Max(1, (long)(_period.TotalSeconds * System.Diagnostics.Stopwatch.Frequency));
         long next = System.Diagnostics.Stopwatch.GetTimestamp();
         while (true)
         {
@@ -119,10 +119,17 @@ public sealed partial class ResCoinController
                 next += (now - next) / period * period; // the last tick that has passed: start at once, skip the others
             }
 
-            long wait = Math.Max(0, next - now);
-            if (cancelled.WaitOne(TimeSpan.FromSeconds((double)wait / System.Diagnostics.Stopwatch.Frequency)))
+            // Until the tick (at most a day per wait: a wait handle takes no longer timeout), or the cancellation.
+            while (now < next)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                // Whole milliseconds, rounded up: a wait rounded down to 0 would spin until the tick.
+                double ms = Math.Ceiling((next - now) * 1000.0 / System.Diagnostics.Stopwatch.Frequency);
+                if (cancelled.WaitOne((int)Math.Min(ms, 86_400_000)))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                now = System.Diagnostics.Stopwatch.GetTimestamp();
             }
         }
     }
