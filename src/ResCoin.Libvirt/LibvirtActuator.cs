@@ -311,11 +311,6 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
     }
 
     /// <summary>
-    /// Runs one resource's actuation; a libvirt failure is logged and the other resources go on. A journal write that
-    /// failed (the original could not be made durable, so nothing was changed) stops every further change to this VM
-    /// this period: returns false.
-    /// </summary>
-    /// <summary>
     /// One libvirt call of the apply path, on the connection's call gate with the call deadline; a handle or buffer that
     /// arrives after the caller gave up is disposed.
     /// </summary>
@@ -336,6 +331,11 @@ public sealed partial class LibvirtActuator : IActuator, IDisposable
         ForgetKnownDomain(vm);
     }
 
+    /// <summary>
+    /// Runs one resource's actuation; a libvirt failure is logged and the other resources go on. A journal write that
+    /// failed (the original could not be made durable, so nothing was changed) stops every further change to this VM
+    /// this period: returns false.
+    /// </summary>
     private bool Guard(ConnectionHandle conn, string vm, string what, Action action)
     {
         try

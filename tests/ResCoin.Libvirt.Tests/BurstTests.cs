@@ -116,8 +116,8 @@ public sealed class BurstTests(ITestOutputHelper output)
             Measured a1 = await burst.RunAsync("a1 no controller");
 
             // (c) The burster alone: the hogs paused.
-            Virsh("suspend", Hog1);
-            Virsh("suspend", Hog2);
+            Live.Virsh("suspend", Hog1);
+            Live.Virsh("suspend", Hog2);
             Measured alone;
             try
             {
@@ -125,8 +125,8 @@ public sealed class BurstTests(ITestOutputHelper output)
             }
             finally
             {
-                Virsh("resume", Hog1);
-                Virsh("resume", Hog2);
+                Live.Virsh("resume", Hog1);
+                Live.Virsh("resume", Hog2);
             }
 
             // (h) Shares set by hand: what the kernel can do with weights alone (a reference figure, not asserted).
@@ -179,8 +179,8 @@ public sealed class BurstTests(ITestOutputHelper output)
 
             // (c) again: the alone figure drifts like the no-controller one (a1 and a2 differed by 18 % in one CI run while
             // the burster had half a core both times), so it is the mean of a run before and one after too.
-            Virsh("suspend", Hog1);
-            Virsh("suspend", Hog2);
+            Live.Virsh("suspend", Hog1);
+            Live.Virsh("suspend", Hog2);
             Measured alone2;
             try
             {
@@ -188,8 +188,8 @@ public sealed class BurstTests(ITestOutputHelper output)
             }
             finally
             {
-                Virsh("resume", Hog1);
-                Virsh("resume", Hog2);
+                Live.Virsh("resume", Hog1);
+                Live.Virsh("resume", Hog2);
             }
 
             double a = (a1.Work + a2.Work) / 2;
@@ -285,7 +285,7 @@ public sealed class BurstTests(ITestOutputHelper output)
 
         try
         {
-            Virsh("version");
+            Live.Virsh("version");
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
@@ -333,29 +333,6 @@ public sealed class BurstTests(ITestOutputHelper output)
         using var p = new TypedParameterBuffer(1);
         p.Add("cpu_shares", TypedParameterType.ULLong, shares);
         LibvirtApi.SetSchedulerParameters(d, vm, p);
-    }
-
-    private static string Virsh(params string[] args)
-    {
-        var psi = new ProcessStartInfo("virsh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add("-q");
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(GuestFixture.Uri);
-        foreach (string a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using Process p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start virsh");
-        string stdout = p.StandardOutput.ReadToEnd();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"virsh {string.Join(' ', args)}: {stderr.Trim()}");
-        }
-
-        return stdout;
     }
 
     private static void DestroyAll(ConnectionHandle conn, string prefix)

@@ -956,7 +956,7 @@ public sealed partial class FaultCampaignTests : IDisposable
         }
     }
 
-    private static string Virsh(params string[] args) => Run("virsh", ["-q", "-c", GuestFixture.Uri, .. args]);
+    private static string Virsh(params string[] args) => Live.Virsh(args);
 
     private static void TryVirsh(params string[] args)
     {
